@@ -1,4 +1,4 @@
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
 import {
   type Decision,
   DecisionSchema,
@@ -85,7 +85,11 @@ export function readMeta(doc: Y.Doc): DocMeta {
 
 /** Client-side writers: each replaces one whole value in one transaction. */
 export function putFinding(doc: Y.Doc, finding: Finding): void {
-  scanDocTypes(doc).findings.set(finding.id, { ...finding, box: { ...finding.box }, labels: [...finding.labels] });
+  scanDocTypes(doc).findings.set(finding.id, {
+    ...finding,
+    box: { ...finding.box },
+    labels: [...finding.labels],
+  });
 }
 
 export function removeFinding(doc: Y.Doc, id: string): void {
@@ -131,7 +135,10 @@ export function checkGlobalEntry(key: string, value: unknown, ctx: EntryContext)
 }
 
 /** The VinDr-CXR reading rules; returns the violations (empty = a valid reading). */
-export function checkReadingRules(findings: readonly Finding[], globals: readonly GlobalProposal[]): string[] {
+export function checkReadingRules(
+  findings: readonly Finding[],
+  globals: readonly GlobalProposal[],
+): string[] {
   const problems: string[] = [];
   const labels = new Set(globals.map((g) => g.label));
   if (labels.size === 0) problems.push('at least one global label is required');
@@ -142,7 +149,10 @@ export function checkReadingRules(findings: readonly Finding[], globals: readonl
   return problems;
 }
 
-function parsedValues<T>(map: Y.Map<unknown>, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T[] {
+function parsedValues<T>(
+  map: Y.Map<unknown>,
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+): T[] {
   const out: T[] = [];
   for (const value of map.values()) {
     const parsed = schema.safeParse(value);

@@ -148,7 +148,9 @@ export const SessionSchema = z.object({
 });
 export type Session = z.infer<typeof SessionSchema>;
 
-export const LoginRequestSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict();
+export const LoginRequestSchema = z
+  .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) })
+  .strict();
 export const CreateUserSchema = z
   .object({ username: UsernameSchema, password: PasswordSchema, role: RoleSchema })
   .strict();
