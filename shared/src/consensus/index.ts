@@ -7,3 +7,4 @@ export * from './hungarian.js';
 export * from './iou.js';
 export * from './krippendorff.js';
 export * from './wbf.js';
+export * from './disputes.js';
