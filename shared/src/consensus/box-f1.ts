@@ -9,7 +9,10 @@ export interface LabelledBox<L extends string = LocalLabel> {
   readonly box: Box;
 }
 
-/** The F1 match threshold: the Kaggle VinBigData metric counts IoU > 0.4; DOMAIN says >= 0.4. */
+/**
+ * Two boxes match for F1 at IoU >= this (inclusive, as DOMAIN.md states it). Note the Kaggle
+ * VinBigData mAP uses IoU > 0.4; the two differ only for pairs at exactly 0.4.
+ */
 export const DEFAULT_F1_IOU_THRESHOLD = 0.4;
 
 /** One matched pair: indices into the two input lists. */
