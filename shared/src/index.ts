@@ -5,3 +5,4 @@ export * from './model/consensus-record.js';
 export * from './protocol/version.js';
 export * from './protocol/close-codes.js';
 export * from './protocol/errors.js';
+export * from './consensus/index.js';

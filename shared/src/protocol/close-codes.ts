@@ -9,6 +9,8 @@ export const CLOSE = {
   FORBIDDEN: { code: 4403, reason: 'forbidden', retryable: false },
   NOT_FOUND: { code: 4404, reason: 'not found', retryable: false },
   LOCKED: { code: 4409, reason: 'scan locked', retryable: false },
+  /** The update depends on changes the server has not seen: reconnect and resync. */
+  RESYNC: { code: 4412, reason: 'resync needed', retryable: true },
   TOO_LARGE: { code: 4413, reason: 'frame too large', retryable: false },
   INVALID_UPDATE: { code: 4422, reason: 'invalid update', retryable: false },
   VERSION_MISMATCH: { code: 4426, reason: 'protocol version mismatch', retryable: false },

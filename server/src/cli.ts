@@ -1,0 +1,100 @@
+#!/usr/bin/env -S npx tsx
+import { RoleSchema, UsernameSchema, PasswordSchema } from '@cxr/shared';
+import { Command } from 'commander';
+import { hashPassword } from './auth/passwords.js';
+import { type Config, configFromProcess } from './config.js';
+import { openStores } from './db/stores.js';
+import { seedDemo } from './demo.js';
+import { createLogger } from './logger.js';
+import { startServer } from './main.js';
+import path from 'node:path';
+
+function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
+  const result = configFromProcess(overrides);
+  if (!result.ok) {
+    console.error(`configuration error:\n  ${result.problems.join('\n  ')}`);
+    process.exit(2);
+  }
+  return result.config;
+}
+
+const program = new Command('cxr').description(
+  'cxr-consensus: collaborative consensus reading of chest X-rays',
+);
+
+program
+  .command('serve')
+  .description('start the HTTP and WebSocket server')
+  .option('--demo', 'create demo users, scans and a session, and print the log-ins')
+  .action(async (opts: { demo?: boolean }) => {
+    const config = loadConfig(opts.demo ? { DEMO_DATA: 'true' } : {});
+    const log = createLogger(config.logLevel);
+    const server = await startServer(config, { log });
+    if (config.demoData) {
+      const logins = await seedDemo(server.stores, log);
+      const lines = logins.map((l) => `    ${l.role.padEnd(10)} ${l.username.padEnd(10)} ${l.password}`);
+      console.log(`\ncxr-consensus is running at ${server.url}\n\n  Demo log-ins:\n${lines.join('\n')}\n`);
+    } else {
+      console.log(`cxr-consensus is running at ${server.url}`);
+    }
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      server
+        .close()
+        .then(() => process.exit(0))
+        .catch((error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+
+program
+  .command('add-user')
+  .description('add a user (admin, moderator or reader)')
+  .argument('<username>')
+  .requiredOption('--role <role>', 'admin | moderator | reader')
+  .requiredOption('--password <password>', 'at least 8 characters')
+  .action(async (username: string, opts: { role: string; password: string }) => {
+    const config = loadConfig();
+    const checks = [
+      UsernameSchema.safeParse(username),
+      RoleSchema.safeParse(opts.role),
+      PasswordSchema.safeParse(opts.password),
+    ];
+    const problems = checks.flatMap((c) => (c.success ? [] : c.error.issues.map((i) => i.message)));
+    if (problems.length > 0) {
+      console.error(`cannot add user: ${problems.join('; ')}`);
+      process.exit(2);
+    }
+    const stores = await openStores({
+      databaseUrl: config.databaseUrl,
+      sqliteFile: path.join(config.dataDir, 'cxr.sqlite'),
+      ...(config.databaseSchema ? { pgSchema: config.databaseSchema } : {}),
+    });
+    try {
+      if (await stores.users.byUsername(username)) {
+        console.error(`cannot add user: ${username} exists`);
+        process.exitCode = 1;
+        return;
+      }
+      const user = await stores.users.create({
+        username,
+        role: RoleSchema.parse(opts.role),
+        passwordHash: await hashPassword(opts.password),
+      });
+      console.log(`added ${user.role} ${user.username} (${user.id})`);
+    } finally {
+      await stores.db.close();
+    }
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

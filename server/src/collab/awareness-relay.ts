@@ -1,0 +1,121 @@
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+
+/** Largest awareness state (JSON text) one client may publish. */
+export const MAX_AWARENESS_STATE_CHARS = 4096;
+/** Client ids one connection may publish awareness for (a doc has one; a tab pair may relay). */
+export const MAX_CLIENT_IDS_PER_CONNECTION = 4;
+
+interface Entry {
+  clock: number;
+  /** JSON text of the state, or 'null' once removed; kept encoded so relaying costs nothing. */
+  stateJson: string;
+  owner: object;
+}
+
+/**
+ * The room's view of awareness (cursors, names). y-websocket 3 clients re-send every
+ * awareness update they receive, so most incoming entries are stale echoes: they are dropped
+ * by comparing clocks before any JSON is parsed. Only a connection that first published a
+ * client id may update it, and only with a state naming its own user.
+ */
+export class AwarenessRelay {
+  private readonly entries = new Map<number, Entry>();
+  private readonly owned = new Map<object, Set<number>>();
+
+  /**
+   * Applies an awareness update from `owner`; returns the update to relay (only the fresh
+   * entries), or undefined when nothing is new. Throws on a malformed update.
+   */
+  receive(update: Uint8Array, owner: object, userId: string): Uint8Array | undefined {
+    const decoder = decoding.createDecoder(update);
+    const count = decoding.readVarUint(decoder);
+    if (count > 64) throw new RangeError('too many awareness entries');
+    let fresh: Array<[number, number, string]> | undefined;
+    for (let i = 0; i < count; i++) {
+      const clientId = decoding.readVarUint(decoder);
+      const clock = decoding.readVarUint(decoder);
+      const stateJson = decoding.readVarString(decoder);
+      const known = this.entries.get(clientId);
+      const newer =
+        known === undefined
+          ? stateJson !== 'null'
+          : clock > known.clock ||
+            (clock === known.clock && stateJson === 'null' && known.stateJson !== 'null');
+      if (!newer) continue;
+      if (known !== undefined && known.owner !== owner) continue;
+      if (known === undefined && !this.claim(owner, clientId)) continue;
+      if (stateJson !== 'null' && !stateNamesUser(stateJson, userId)) continue;
+      this.entries.set(clientId, { clock, stateJson, owner });
+      fresh ??= [];
+      fresh.push([clientId, clock, stateJson]);
+    }
+    if (decoding.hasContent(decoder)) throw new RangeError('trailing bytes in awareness update');
+    return fresh && encodeEntries(fresh);
+  }
+
+  /** Removes everything `owner` published; returns the removal update to relay, if any. */
+  release(owner: object): Uint8Array | undefined {
+    const ids = this.owned.get(owner);
+    this.owned.delete(owner);
+    if (!ids) return undefined;
+    const removed: Array<[number, number, string]> = [];
+    for (const clientId of ids) {
+      const entry = this.entries.get(clientId);
+      if (!entry) continue;
+      this.entries.delete(clientId);
+      if (entry.stateJson !== 'null') removed.push([clientId, entry.clock + 1, 'null']);
+    }
+    return removed.length > 0 ? encodeEntries(removed) : undefined;
+  }
+
+  /** Every live state, for a newcomer or a query. */
+  snapshot(): Uint8Array | undefined {
+    const live: Array<[number, number, string]> = [];
+    for (const [clientId, entry] of this.entries) {
+      if (entry.stateJson !== 'null') live.push([clientId, entry.clock, entry.stateJson]);
+    }
+    return live.length > 0 ? encodeEntries(live) : undefined;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private claim(owner: object, clientId: number): boolean {
+    let ids = this.owned.get(owner);
+    if (!ids) {
+      ids = new Set();
+      this.owned.set(owner, ids);
+    }
+    if (ids.size >= MAX_CLIENT_IDS_PER_CONNECTION) return false;
+    ids.add(clientId);
+    return true;
+  }
+}
+
+function stateNamesUser(stateJson: string, userId: string): boolean {
+  if (stateJson.length > MAX_AWARENESS_STATE_CHARS) return false;
+  let state: unknown;
+  try {
+    state = JSON.parse(stateJson);
+  } catch {
+    return false;
+  }
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) return false;
+  // A state without a user (y-websocket's empty initial state) is allowed; a named one must be us.
+  const user: unknown = Reflect.get(state, 'user');
+  if (user === undefined) return true;
+  return typeof user === 'object' && user !== null && Reflect.get(user, 'id') === userId;
+}
+
+function encodeEntries(entries: ReadonlyArray<readonly [number, number, string]>): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const [clientId, clock, stateJson] of entries) {
+    encoding.writeVarUint(encoder, clientId);
+    encoding.writeVarUint(encoder, clock);
+    encoding.writeVarString(encoder, stateJson);
+  }
+  return encoding.toUint8Array(encoder);
+}

@@ -1,0 +1,234 @@
+import type { CloseKey, ImageSize } from '@cxr/shared';
+import type { Logger } from 'pino';
+import * as Y from 'yjs';
+import type { RoomKey } from '../db/doc-store.js';
+import { AwarenessRelay } from './awareness-relay.js';
+import type { Connection } from './connection.js';
+import {
+  type IncomingFrame,
+  awarenessFrame,
+  syncStep1Frame,
+  syncStep2Frame,
+  syncUpdateFrame,
+} from './frames.js';
+import { UpdateGuard } from './guard.js';
+import { STORED_SERVER_ORIGIN } from './origins.js';
+import type { UpdateWriter } from './update-writer.js';
+
+export interface RoomDeps {
+  readonly writer: UpdateWriter;
+  readonly compact: (room: RoomKey, state: Uint8Array, uptoSeq: number) => Promise<void>;
+  readonly compactAfterUpdates: number;
+  readonly log: Logger;
+  /** Called when the last connection leaves (the registry decides when to unload). */
+  readonly onIdle: (room: Room) => void;
+}
+
+export interface RoomState {
+  readonly doc: Y.Doc;
+  readonly image: ImageSize;
+  readonly locked: boolean;
+  readonly lockVersion: number;
+  readonly lastSeq: number;
+  readonly logLength: number;
+}
+
+/**
+ * One scan document and the connections reading it. Every accepted update is guarded,
+ * applied, stored and only then broadcast (in acceptance order); a refused one closes its
+ * sender's connection and touches nothing else.
+ */
+export class Room {
+  readonly name: string;
+  readonly doc: Y.Doc;
+  readonly image: ImageSize;
+  readonly conns = new Set<Connection>();
+  readonly awareness = new AwarenessRelay();
+  locked: boolean;
+  lockVersion: number;
+  /** Holders other than connections (a lock in progress) that keep the room loaded. */
+  holds = 0;
+  private readonly guard: UpdateGuard;
+  private inflight = 0;
+  private lastSeq: number;
+  private logLength: number;
+  private compacting = false;
+  private durable: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly key: RoomKey,
+    state: RoomState,
+    private readonly deps: RoomDeps,
+  ) {
+    this.name = `${key.sessionId}/${key.scanId}`;
+    this.doc = state.doc;
+    this.image = state.image;
+    this.locked = state.locked;
+    this.lockVersion = state.lockVersion;
+    this.lastSeq = state.lastSeq;
+    this.logLength = state.logLength;
+    this.guard = new UpdateGuard(this.doc, this.image);
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin));
+  }
+
+  get idle(): boolean {
+    return this.conns.size === 0 && this.holds === 0 && this.inflight === 0;
+  }
+
+  join(conn: Connection): void {
+    this.conns.add(conn);
+    conn.send(syncStep1Frame(Y.encodeStateVector(this.doc)));
+    const states = this.awareness.snapshot();
+    if (states) conn.send(awarenessFrame(states));
+  }
+
+  leave(conn: Connection): void {
+    if (!this.conns.delete(conn)) return;
+    const removal = this.awareness.release(conn);
+    if (removal) this.broadcast(awarenessFrame(removal), conn);
+    if (this.idle) this.deps.onIdle(this);
+  }
+
+  handle(conn: Connection, frame: IncomingFrame): void {
+    switch (frame.kind) {
+      case 'sync-step1': {
+        // Answer once everything accepted so far is stored: no one reads what could be lost.
+        const stateVector = frame.stateVector;
+        void this.durable.then(() => {
+          try {
+            conn.send(syncStep2Frame(Y.encodeStateAsUpdate(this.doc, stateVector)));
+          } catch {
+            conn.close('INVALID_UPDATE', 'malformed state vector');
+          }
+        });
+        return;
+      }
+      case 'update': {
+        const verdict = this.guard.check(frame.update, conn, this.locked);
+        if (!verdict.ok) {
+          this.refuse(conn, verdict.close, verdict.detail);
+          return;
+        }
+        if (verdict.changed) Y.applyUpdate(this.doc, frame.update, conn);
+        return;
+      }
+      case 'awareness': {
+        let relay: Uint8Array | undefined;
+        try {
+          relay = this.awareness.receive(frame.update, conn, conn.userId);
+        } catch {
+          this.refuse(conn, 'INVALID_UPDATE', 'malformed awareness update');
+          return;
+        }
+        if (relay) this.broadcast(awarenessFrame(relay), conn);
+        return;
+      }
+      case 'query-awareness': {
+        const states = this.awareness.snapshot();
+        if (states) conn.send(awarenessFrame(states));
+        return;
+      }
+      default: {
+        const never: never = frame;
+        throw new Error(`unhandled frame ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Resolves once every update accepted so far is stored (and broadcast). */
+  whenDurable(): Promise<void> {
+    return this.durable;
+  }
+
+  /**
+   * Builds a server-side change on a copy of the document and returns its update, without
+   * touching the room: the caller stores it, then hands it to `applyStored`.
+   */
+  prepareServerUpdate(change: (doc: Y.Doc) => void): Uint8Array {
+    const copy = new Y.Doc();
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(this.doc));
+    let captured: Uint8Array | undefined;
+    copy.on('update', (update: Uint8Array) => {
+      captured = captured ? Y.mergeUpdates([captured, update]) : update;
+    });
+    copy.transact(() => change(copy));
+    copy.destroy();
+    return captured ?? new Uint8Array([0, 0]);
+  }
+
+  /** Applies a server change that is already stored, and broadcasts it. */
+  applyStored(update: Uint8Array): void {
+    Y.applyUpdate(this.doc, update, STORED_SERVER_ORIGIN);
+  }
+
+  /** Closes every connection (shutdown, unload, access revoked). */
+  closeAll(key: CloseKey, detail?: string): void {
+    for (const conn of [...this.conns]) {
+      conn.close(key, detail);
+      this.leave(conn);
+    }
+  }
+
+  destroy(): void {
+    this.guard.destroy();
+    this.doc.destroy();
+  }
+
+  private refuse(conn: Connection, key: CloseKey, detail: string): void {
+    this.deps.log.warn(
+      { room: this.name, conn: conn.id, user: conn.userId, close: key, detail },
+      'update refused',
+    );
+    conn.close(key, detail);
+    this.leave(conn);
+  }
+
+  private onDocUpdate(update: Uint8Array, origin: unknown): void {
+    if (origin === STORED_SERVER_ORIGIN) {
+      this.guard.mirror(update);
+      const frame = syncUpdateFrame(update);
+      this.durable = this.durable.then(() => this.broadcast(frame, undefined));
+      return;
+    }
+    const sender = this.senderOf(origin);
+    this.inflight++;
+    const stored = this.deps.writer.write({ room: this.key, data: update, userId: sender?.userId ?? null });
+    this.durable = stored.then((seq) => {
+      this.inflight--;
+      this.lastSeq = seq;
+      this.logLength++;
+      this.broadcast(syncUpdateFrame(update), sender);
+      this.maybeCompact();
+      if (this.idle) this.deps.onIdle(this);
+    });
+  }
+
+  private senderOf(origin: unknown): Connection | undefined {
+    for (const conn of this.conns) if (conn === origin) return conn;
+    return undefined;
+  }
+
+  private broadcast(frame: Uint8Array, except: Connection | undefined): void {
+    for (const conn of this.conns) if (conn !== except) conn.send(frame);
+  }
+
+  private maybeCompact(): void {
+    if (this.compacting || this.inflight > 0 || this.logLength < this.deps.compactAfterUpdates) return;
+    // Nothing is in flight, so the document holds exactly the updates up to lastSeq.
+    const state = Y.encodeStateAsUpdate(this.doc);
+    const uptoSeq = this.lastSeq;
+    const covered = this.logLength;
+    this.compacting = true;
+    this.deps
+      .compact(this.key, state, uptoSeq)
+      .then(() => {
+        this.logLength -= covered;
+      })
+      .catch((error: unknown) =>
+        this.deps.log.error({ err: error, room: this.name }, 'compaction failed; log kept'),
+      )
+      .finally(() => {
+        this.compacting = false;
+      });
+  }
+}

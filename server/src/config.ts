@@ -1,0 +1,108 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
+
+/**
+ * Every setting the server reads, parsed once from the environment. Nothing else in the
+ * server reads `process.env`: tests build a Config directly and run several servers at once.
+ */
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().url().optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .optional(),
+  REDIS_URL: z.string().url().optional(),
+  ADMIN_USERNAME: z.string().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+  TOKEN_SECRET: z.string().min(32).optional(),
+  TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(12 * 3600),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WS_MAX_FRAME_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(2 * 1024 * 1024),
+  WS_MAX_MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(300),
+  WS_MAX_PENDING_MESSAGES: z.coerce.number().int().positive().default(256),
+  ROOM_IDLE_UNLOAD_MS: z.coerce.number().int().nonnegative().default(30_000),
+  COMPACT_AFTER_UPDATES: z.coerce.number().int().positive().default(500),
+  HTTP_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  DEMO_DATA: bool.default(false),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: string | undefined;
+  readonly dataDir: string;
+  /** PostgreSQL when set; otherwise SQLite at `<dataDir>/cxr.sqlite`. */
+  readonly databaseUrl: string | undefined;
+  /** PostgreSQL schema to keep the tables in (created if missing); default: the search path. */
+  readonly databaseSchema: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly adminUsername: string | undefined;
+  readonly adminPassword: string | undefined;
+  readonly tokenSecret: string | undefined;
+  readonly tokenTtlSeconds: number;
+  readonly logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  readonly wsMaxFrameBytes: number;
+  readonly wsMaxMessagesPerSecond: number;
+  readonly wsMaxPendingMessages: number;
+  readonly roomIdleUnloadMs: number;
+  readonly compactAfterUpdates: number;
+  readonly httpBodyLimitBytes: number;
+  readonly demoData: boolean;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+  }
+  const e = parsed.data;
+  return {
+    ok: true,
+    config: {
+      port: e.PORT,
+      host: e.HOST,
+      publicUrl: e.PUBLIC_URL,
+      dataDir: path.resolve(e.DATA_DIR),
+      databaseUrl: e.DATABASE_URL,
+      databaseSchema: e.DATABASE_SCHEMA,
+      redisUrl: e.REDIS_URL,
+      adminUsername: e.ADMIN_USERNAME,
+      adminPassword: e.ADMIN_PASSWORD,
+      tokenSecret: e.TOKEN_SECRET,
+      tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+      logLevel: e.LOG_LEVEL,
+      wsMaxFrameBytes: e.WS_MAX_FRAME_BYTES,
+      wsMaxMessagesPerSecond: e.WS_MAX_MESSAGES_PER_SECOND,
+      wsMaxPendingMessages: e.WS_MAX_PENDING_MESSAGES,
+      roomIdleUnloadMs: e.ROOM_IDLE_UNLOAD_MS,
+      compactAfterUpdates: e.COMPACT_AFTER_UPDATES,
+      httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
+      demoData: e.DEMO_DATA,
+    },
+  };
+}
+
+/** Reads the process environment; the only place that does. */
+export function configFromProcess(overrides: Record<string, string | undefined> = {}): ConfigResult {
+  return parseConfig({ ...process.env, ...overrides });
+}

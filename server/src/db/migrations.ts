@@ -1,0 +1,112 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import type { DialectName } from './database.js';
+import type { Database } from './schema.js';
+
+/**
+ * Schema migrations, in order. Column types differ only where the engines do (blobs and
+ * auto-increment keys); everything else is portable.
+ */
+function migrations(dialect: DialectName): Record<string, Migration> {
+  const blob = dialect === 'postgres' ? 'bytea' : 'blob';
+  return {
+    '0001_core': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('username', 'text', (c) => c.notNull().unique())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('scans')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('rows', 'integer', (c) => c.notNull())
+          .addColumn('columns', 'integer', (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('sessions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('moderator_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('session_readers')
+          .addColumn('session_id', 'text', (c) => c.notNull().references('sessions.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('position', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('session_readers_pk', ['session_id', 'user_id'])
+          .execute();
+        await db.schema
+          .createTable('session_scans')
+          .addColumn('session_id', 'text', (c) => c.notNull().references('sessions.id'))
+          .addColumn('scan_id', 'text', (c) => c.notNull().references('scans.id'))
+          .addColumn('position', 'integer', (c) => c.notNull())
+          .addColumn('locked', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('lock_version', 'integer', (c) => c.notNull().defaultTo(0))
+          .addPrimaryKeyConstraint('session_scans_pk', ['session_id', 'scan_id'])
+          .execute();
+        const updates = db.schema.createTable('doc_updates');
+        await (dialect === 'postgres'
+          ? updates.addColumn('seq', 'bigserial', (c) => c.primaryKey())
+          : updates.addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        )
+          .addColumn('session_id', 'text', (c) => c.notNull())
+          .addColumn('scan_id', 'text', (c) => c.notNull())
+          .addColumn('data', sql.raw(blob), (c) => c.notNull())
+          .addColumn('user_id', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('doc_updates_room')
+          .on('doc_updates')
+          .columns(['session_id', 'scan_id', 'seq'])
+          .execute();
+        await db.schema
+          .createTable('doc_snapshots')
+          .addColumn('session_id', 'text', (c) => c.notNull())
+          .addColumn('scan_id', 'text', (c) => c.notNull())
+          .addColumn('data', sql.raw(blob), (c) => c.notNull())
+          .addColumn('upto_seq', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('doc_snapshots_pk', ['session_id', 'scan_id'])
+          .execute();
+        await db.schema
+          .createTable('consensus_records')
+          .addColumn('session_id', 'text', (c) => c.notNull())
+          .addColumn('scan_id', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('record', 'text', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('locked_by', 'text', (c) => c.notNull())
+          .addColumn('locked_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('consensus_records_pk', ['session_id', 'scan_id', 'version'])
+          .execute();
+      },
+    },
+  };
+}
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly dialect: DialectName) {}
+  async getMigrations() {
+    return migrations(this.dialect);
+  }
+}
+
+export async function migrate(db: Kysely<Database>, dialect: DialectName): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(
+      `database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`,
+    );
+  }
+}

@@ -1,0 +1,82 @@
+import type { Generated } from 'kysely';
+
+/** Table shapes shared by the SQLite and PostgreSQL back ends (booleans as 0/1, times as ISO text). */
+export interface UsersTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: string;
+  disabled: number;
+  created_at: string;
+}
+
+export interface ScansTable {
+  id: string;
+  rows: number;
+  columns: number;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  id: string;
+  name: string;
+  moderator_id: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface SessionReadersTable {
+  session_id: string;
+  user_id: string;
+  position: number;
+}
+
+export interface SessionScansTable {
+  session_id: string;
+  scan_id: string;
+  position: number;
+  locked: number;
+  lock_version: number;
+}
+
+/** Append-only log of accepted Yjs updates per scan document, until compacted. */
+export interface DocUpdatesTable {
+  seq: Generated<number>;
+  session_id: string;
+  scan_id: string;
+  data: Uint8Array;
+  user_id: string | null;
+  created_at: string;
+}
+
+/** Compacted state: the merge of every update up to and including `upto_seq`. */
+export interface DocSnapshotsTable {
+  session_id: string;
+  scan_id: string;
+  data: Uint8Array;
+  upto_seq: number;
+  updated_at: string;
+}
+
+/** Immutable consensus records; a new lock after an unlock adds a new version. */
+export interface ConsensusRecordsTable {
+  session_id: string;
+  scan_id: string;
+  version: number;
+  record: string;
+  sha256: string;
+  locked_by: string;
+  locked_at: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  scans: ScansTable;
+  sessions: SessionsTable;
+  session_readers: SessionReadersTable;
+  session_scans: SessionScansTable;
+  doc_updates: DocUpdatesTable;
+  doc_snapshots: DocSnapshotsTable;
+  consensus_records: ConsensusRecordsTable;
+}

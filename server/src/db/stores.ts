@@ -1,0 +1,36 @@
+import { ConsensusStore } from './consensus-store.js';
+import { type Db, type DbOptions, openDb } from './database.js';
+import { DocStore } from './doc-store.js';
+import { migrate } from './migrations.js';
+import { ScansStore } from './scans-store.js';
+import { SessionsStore } from './sessions-store.js';
+import { UsersStore } from './users-store.js';
+
+/** Every store over one database connection, migrated and ready. */
+export interface Stores {
+  readonly db: Db;
+  readonly users: UsersStore;
+  readonly scans: ScansStore;
+  readonly sessions: SessionsStore;
+  readonly docs: DocStore;
+  readonly consensus: ConsensusStore;
+}
+
+export async function openStores(options: DbOptions): Promise<Stores> {
+  const db = await openDb(options);
+  try {
+    await migrate(db.kysely, db.dialect);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const docs = new DocStore(db.kysely);
+  return {
+    db,
+    users: new UsersStore(db.kysely),
+    scans: new ScansStore(db.kysely),
+    sessions: new SessionsStore(db.kysely),
+    docs,
+    consensus: new ConsensusStore(db.kysely, docs),
+  };
+}

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Logger } from 'pino';
+import { ApiError } from './errors.js';
+
+export interface AppOptions {
+  readonly log: Logger;
+  readonly bodyLimitBytes: number;
+  /** Built client to serve at `/`, when present. */
+  readonly clientDir?: string | undefined;
+}
+
+/**
+ * The HTTP server with its error mapping: every failure leaves as `{error:{code,message}}`
+ * with a fitting status, never a stack trace.
+ */
+export async function createHttpApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.log as FastifyServerOptions['loggerInstance'],
+    bodyLimit: options.bodyLimitBytes,
+    genReqId: () => `r${Math.random().toString(36).slice(2, 10)}`,
+  });
+
+  app.setErrorHandler((error, req, reply) => {
+    if (error instanceof ApiError) {
+      void reply.status(error.status).send({
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.details ? { details: error.details } : {}),
+        },
+      });
+      return;
+    }
+    const fastifyCode = errorField(error, 'code');
+    const statusField = errorField(error, 'statusCode');
+    const status = typeof statusField === 'number' ? statusField : 500;
+    const message = error instanceof Error ? error.message : 'request failed';
+    if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
+      void reply
+        .status(413)
+        .send({ error: { code: 'payload_too_large', message: 'request body too large' } });
+      return;
+    }
+    if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) {
+      void reply.status(415).send({ error: { code: 'unsupported_media_type', message } });
+      return;
+    }
+    if (status >= 400 && status < 500) {
+      void reply.status(status).send({ error: { code: 'bad_request', message } });
+      return;
+    }
+    req.log.error({ err: error }, 'request failed');
+    void reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
+  });
+
+  const clientDir = options.clientDir;
+  const hasClient = clientDir !== undefined && fs.existsSync(path.join(clientDir, 'index.html'));
+  if (hasClient) {
+    await app.register(fastifyStatic, { root: clientDir, prefix: '/', wildcard: false, index: 'index.html' });
+  }
+  app.setNotFoundHandler((req, reply) => {
+    const url = req.url;
+    if (hasClient && req.method === 'GET' && !url.startsWith('/api/') && !url.startsWith('/yjs/')) {
+      void reply.sendFile('index.html');
+      return;
+    }
+    void reply
+      .status(404)
+      .send({ error: { code: 'not_found', message: `no route ${req.method} ${url.split('?')[0]}` } });
+  });
+  return app;
+}
+
+function errorField(error: unknown, field: string): unknown {
+  return typeof error === 'object' && error !== null ? Reflect.get(error, field) : undefined;
+}

@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import type { LockService } from '../../collab/lock.js';
+import type { ConsensusStore, StoredConsensus } from '../../db/consensus-store.js';
+import type { SessionsStore } from '../../db/sessions-store.js';
+import type { RequireUser } from '../auth-guard.js';
+import { ApiError, forbidden, notFound } from '../errors.js';
+
+type Params = { sessionId: string; scanId: string };
+
+export function lockRoutes(
+  app: FastifyInstance,
+  deps: { sessions: SessionsStore; consensus: ConsensusStore; locks: LockService; requireUser: RequireUser },
+) {
+  const body = (c: StoredConsensus) => ({
+    version: c.version,
+    sha256: c.sha256,
+    lockedBy: c.lockedBy,
+    lockedAt: c.lockedAt,
+    record: JSON.parse(c.record) as unknown,
+  });
+
+  app.post<{ Params: Params }>('/api/sessions/:sessionId/scans/:scanId/lock', async (req) => {
+    const user = await deps.requireUser(req);
+    const { sessionId, scanId } = req.params;
+    if (!(await deps.sessions.exists(sessionId))) throw notFound('session');
+    if ((await deps.sessions.panelRole(sessionId, user.id)) !== 'moderator') {
+      throw forbidden('only the session’s moderator can lock a scan');
+    }
+    if (!(await deps.sessions.scanState(sessionId, scanId))) throw notFound('scan in this session');
+    const result = await deps.locks.lock({ sessionId, scanId }, user.id);
+    if (!result.ok) {
+      const status =
+        result.error.code === 'not_found' ? 404 : result.error.code === 'unavailable' ? 503 : 409;
+      throw new ApiError(status, result.error.code, result.error.message);
+    }
+    return body(result.value);
+  });
+
+  app.get<{ Params: Params }>('/api/sessions/:sessionId/scans/:scanId/consensus', async (req) => {
+    const user = await deps.requireUser(req);
+    const { sessionId, scanId } = req.params;
+    if (!(await deps.sessions.exists(sessionId))) throw notFound('session');
+    if (user.role !== 'admin' && !(await deps.sessions.panelRole(sessionId, user.id))) {
+      throw forbidden('you are not on this session’s panel');
+    }
+    const record = await deps.consensus.latest({ sessionId, scanId });
+    if (!record) throw notFound('consensus (the scan is not locked)');
+    return body(record);
+  });
+}

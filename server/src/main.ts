@@ -1,0 +1,118 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createRoomAccess } from './auth/room-access.js';
+import { TokenService, loadSigningKey } from './auth/tokens.js';
+import { ensureFirstAdmin } from './bootstrap.js';
+import { type LockService, createLockService } from './collab/lock.js';
+import { RoomRegistry } from './collab/room-registry.js';
+import { UpdateWriter } from './collab/update-writer.js';
+import { type YjsEndpoint, attachYjsEndpoint } from './collab/ws-endpoint.js';
+import type { Config } from './config.js';
+import { type Stores, openStores } from './db/stores.js';
+import { createHttpApp } from './http/app.js';
+import { createAuthGuard } from './http/auth-guard.js';
+import { authRoutes } from './http/routes/auth-routes.js';
+import { healthRoutes } from './http/routes/health-routes.js';
+import { lockRoutes } from './http/routes/lock-routes.js';
+import { scanRoutes } from './http/routes/scan-routes.js';
+import { sessionRoutes } from './http/routes/session-routes.js';
+import { userRoutes } from './http/routes/user-routes.js';
+import { createLogger } from './logger.js';
+
+export interface RunningServer {
+  readonly config: Config;
+  readonly url: string;
+  readonly port: number;
+  readonly app: FastifyInstance;
+  readonly stores: Stores;
+  readonly tokens: TokenService;
+  readonly rooms: RoomRegistry;
+  readonly locks: LockService;
+  readonly yjs: YjsEndpoint;
+  readonly log: Logger;
+  /** Stops accepting, closes sockets as "restarting", stores what is pending, closes the database. */
+  close(): Promise<void>;
+}
+
+const CLIENT_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../client/dist');
+
+/**
+ * The one place that wires real implementations together. Everything it builds is local to
+ * this call, so tests run several servers in one process.
+ */
+export async function startServer(config: Config, options: { log?: Logger } = {}): Promise<RunningServer> {
+  const log = options.log ?? createLogger(config.logLevel);
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const stores = await openStores({
+    databaseUrl: config.databaseUrl,
+    sqliteFile: path.join(config.dataDir, 'cxr.sqlite'),
+    ...(config.databaseSchema ? { pgSchema: config.databaseSchema } : {}),
+  });
+  await ensureFirstAdmin(
+    stores,
+    { username: config.adminUsername, password: config.adminPassword, quiet: config.demoData },
+    log,
+  );
+  const tokens = new TokenService(loadSigningKey(config.dataDir, config.tokenSecret), config.tokenTtlSeconds);
+
+  const writer = new UpdateWriter(stores.docs, log);
+  const rooms = new RoomRegistry({
+    lookupScan: async (key) => {
+      const state = await stores.sessions.scanState(key.sessionId, key.scanId);
+      return (
+        state && {
+          image: { rows: state.rows, columns: state.columns },
+          locked: state.locked,
+          lockVersion: state.lockVersion,
+        }
+      );
+    },
+    loadDoc: (key) => stores.docs.load(key),
+    compact: (key, state, uptoSeq) => stores.docs.compact(key, state, uptoSeq),
+    writer,
+    log,
+    idleUnloadMs: config.roomIdleUnloadMs,
+    compactAfterUpdates: config.compactAfterUpdates,
+  });
+  const locks = createLockService(rooms, stores.consensus);
+
+  const app = await createHttpApp({ log, bodyLimitBytes: config.httpBodyLimitBytes, clientDir: CLIENT_DIST });
+  const requireUser = createAuthGuard(tokens, stores.users);
+  healthRoutes(app);
+  authRoutes(app, { users: stores.users, tokens, requireUser });
+  userRoutes(app, { users: stores.users, requireUser });
+  sessionRoutes(app, { users: stores.users, scans: stores.scans, sessions: stores.sessions, requireUser });
+  scanRoutes(app, { scans: stores.scans, sessions: stores.sessions, requireUser });
+  lockRoutes(app, { sessions: stores.sessions, consensus: stores.consensus, locks, requireUser });
+
+  const yjs = attachYjsEndpoint(app.server, {
+    registry: rooms,
+    authorize: createRoomAccess(tokens, stores.users, stores.sessions),
+    maxFrameBytes: config.wsMaxFrameBytes,
+    maxMessagesPerSecond: config.wsMaxMessagesPerSecond,
+    maxPendingMessages: config.wsMaxPendingMessages,
+    log,
+  });
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await yjs.close('RESTARTING', 'server shutting down');
+      await writer.drained();
+      rooms.destroy();
+      await app.close();
+      await stores.db.close();
+    })();
+    return closing;
+  };
+
+  return { config, url, port, app, stores, tokens, rooms, locks, yjs, log, close };
+}
