@@ -68,7 +68,7 @@ export class UpdateWriter {
     try {
       const seqs = await this.sink.append(batch.map((p) => p.update));
       this.retryMs = RETRY_MIN_MS;
-      batch.forEach((p, i) => p.resolve(seqs[i] ?? 0));
+      for (const [i, p] of batch.entries()) p.resolve(seqs[i] ?? 0);
     } catch (error) {
       this.log.error(
         { err: error, updates: batch.length },
