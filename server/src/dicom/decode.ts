@@ -42,7 +42,13 @@ export async function decodePixels(
   const info = described.value;
   const ds = parsed.value.dataSet;
   const decoders = opts.decoders ?? (defaultDecoders ??= createFrameDecoders());
-  const stored = await storedValues(ds, info, parsed.value.transferSyntax.encoding, parsed.value.transferSyntax.littleEndian, decoders);
+  const stored = await storedValues(
+    ds,
+    info,
+    parsed.value.transferSyntax.encoding,
+    parsed.value.transferSyntax.littleEndian,
+    decoders,
+  );
   if (!stored.ok) return stored;
   return {
     ok: true,

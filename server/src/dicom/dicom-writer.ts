@@ -179,6 +179,11 @@ function writeItemTag(w: ByteWriter, tag: number, length: number, enc: DatasetEn
   w.u32(length, enc.littleEndian);
 }
 
+/** Big-endian value bytes of a VR turned little endian (or back: the swap is its own inverse). */
+export function swapForVr(value: Uint8Array, vr: string): Uint8Array {
+  return swapped(value, SWAP_SIZE[vr] ?? 1);
+}
+
 function swapped(value: Uint8Array, size: number): Uint8Array {
   if (size === 1) return value;
   const out = new Uint8Array(value.length);

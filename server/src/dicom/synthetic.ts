@@ -9,11 +9,8 @@ import {
   writePart10,
 } from './dicom-writer.js';
 import { chestAttenuation } from './synthetic-anatomy.js';
-import { TAG } from './tags.js';
+import { DX_FOR_PRESENTATION, TAG } from './tags.js';
 import { EXPLICIT_VR_LE, RLE_LOSSLESS } from './transfer-syntax.js';
-
-/** Digital X-Ray Image Storage - For Presentation. */
-export const DX_FOR_PRESENTATION = '1.2.840.10008.5.1.4.1.1.1.1';
 
 export interface SyntheticChestOptions {
   rows?: number;

@@ -188,3 +188,6 @@ export const KNOWN_VR: ReadonlyMap<number, string> = new Map<number, string>([
   [TAG.VOILUTSequence, 'SQ'],
   [TAG.PresentationLUTShape, 'CS'],
 ]);
+
+/** Digital X-Ray Image Storage - For Presentation: the SOP class of our synthetic files. */
+export const DX_FOR_PRESENTATION = '1.2.840.10008.5.1.4.1.1.1.1';

@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import type { DataSet, Element } from 'dicom-parser';
+import type { Result } from '@cxr/shared';
+import {
+  BASIC_PROFILE_EMPTY,
+  BASIC_PROFILE_KEEP,
+  BASIC_PROFILE_REPLACE_UIDS,
+  LUT_ITEM_KEEP,
+  VINDR_KEEP,
+} from './deid-profiles.js';
+import {
+  concat,
+  type DicomElement,
+  stringElement,
+  swapForVr,
+  uiElement,
+  writePart10,
+} from './dicom-writer.js';
+import type { DicomError } from './errors.js';
+import { nativeFrameBytes } from './imaging.js';
+import { cleanUid, describeParsed } from './inspect.js';
+import { type ParseLimits, parseDicomBytes } from './parse.js';
+import { DX_FOR_PRESENTATION, KNOWN_VR, parserKey, TAG, tagFromKey } from './tags.js';
+import { EXPLICIT_VR_LE } from './transfer-syntax.js';
+
+export type DeidProfile = 'basic' | 'vindr';
+
+export interface DeidentifyOptions extends ParseLimits {
+  /**
+   * `basic`: PS3.15 Annex E Basic Application Level Confidentiality Profile with Retain Patient
+   * Characteristics; `vindr`: the 25-attribute keep-list of VinDr-CXR's released files.
+   */
+  profile: DeidProfile;
+  /**
+   * Maps an original UID to its replacement. Pass the same mapper for every file of a study so
+   * Study/Series UIDs stay consistent (see createUidMapper). Called with `sha256:<hex>` of the
+   * file for a file that has no SOP Instance UID.
+   */
+  uidMap: (uid: string) => string;
+}
+
+const DEID_METHOD =
+  'PS3.15 Annex E Basic Application Confidentiality Profile, Retain Patient Characteristics';
+
+/**
+ * Rebuilds the file with only what the profile keeps, as Explicit VR Little Endian (or, for
+ * encapsulated pixel data, the original syntax with fragments copied untouched, so lossless
+ * stays lossless and nothing is re-encoded). The original SOP Instance UID never survives:
+ * the dataset and the meta header both carry the mapped one.
+ */
+export function deidentify(bytes: Uint8Array, opts: DeidentifyOptions): Result<Uint8Array, DicomError> {
+  const parsed = parseDicomBytes(bytes, opts);
+  if (!parsed.ok) return parsed;
+  const described = describeParsed(parsed.value);
+  if (!described.ok) return described;
+  const info = described.value;
+  const ds = parsed.value.dataSet;
+  const bigEndian = !parsed.value.transferSyntax.littleEndian;
+  const keep = opts.profile === 'basic' ? BASIC_PROFILE_KEEP : VINDR_KEEP;
+
+  const out: DicomElement[] = [];
+  for (const key of Object.keys(ds.elements)) {
+    const tag = tagFromKey(key);
+    if (!keep.has(tag)) continue;
+    const el = ds.elements[key]!;
+    if (tag === TAG.PixelData) {
+      out.push(
+        pixelElement(ds, el, info.bitsAllocated, nativeFrameBytes(info), info.encapsulated, bigEndian),
+      );
+      continue;
+    }
+    const copied = copyElement(ds, el, tag, bigEndian);
+    if (copied) out.push(copied);
+  }
+
+  const originalSop = cleanUid(ds.string(parserKey(TAG.SOPInstanceUID)));
+  const sourceKey = originalSop ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const newSop = opts.uidMap(sourceKey);
+  if (opts.profile === 'basic') {
+    for (const tag of BASIC_PROFILE_REPLACE_UIDS) {
+      const uid = cleanUid(ds.string(parserKey(tag)));
+      if (tag === TAG.SOPInstanceUID) out.push(uiElement(tag, newSop));
+      else if (uid) out.push(uiElement(tag, opts.uidMap(uid)));
+    }
+    for (const [tag, vr] of BASIC_PROFILE_EMPTY) out.push({ tag, vr, value: new Uint8Array(0) });
+    out.push(stringElement(TAG.PatientIdentityRemoved, 'CS', 'YES'));
+    out.push(stringElement(TAG.DeidentificationMethod, 'LO', DEID_METHOD));
+    out.push({
+      tag: TAG.DeidentificationMethodCodeSequence,
+      vr: 'SQ',
+      items: [
+        code('113100', 'Basic Application Confidentiality Profile'),
+        code('113108', 'Retain Patient Characteristics Option'),
+      ],
+    });
+  }
+  const sopClassUid = cleanUid(ds.string(parserKey(TAG.SOPClassUID))) ?? DX_FOR_PRESENTATION;
+  const transferSyntaxUid = info.encapsulated ? info.transferSyntaxUid : EXPLICIT_VR_LE;
+  return { ok: true, value: writePart10({ sopClassUid, sopInstanceUid: newSop, transferSyntaxUid }, out) };
+}
+
+/** A kept attribute re-encoded little endian with an explicit VR; LUT sequence items filtered. */
+function copyElement(ds: DataSet, el: Element, tag: number, bigEndian: boolean): DicomElement | undefined {
+  const vr = el.vr ?? KNOWN_VR.get(tag) ?? 'UN';
+  if (el.items || vr === 'SQ') {
+    const items = (el.items ?? []).map((item) => {
+      const child = item.dataSet;
+      if (!child) return [];
+      return Object.keys(child.elements)
+        .map((k) => ({ k, t: tagFromKey(k) }))
+        .filter(({ t }) => LUT_ITEM_KEEP.has(t))
+        .map(({ k, t }) => copyElement(child, child.elements[k]!, t, bigEndian))
+        .filter((e): e is DicomElement => e !== undefined);
+    });
+    return { tag, vr: 'SQ', items };
+  }
+  const end = Math.min(el.dataOffset + el.length, ds.byteArray.length);
+  let value: Uint8Array = ds.byteArray.slice(el.dataOffset, end);
+  if (bigEndian) value = swapForVr(value, vr);
+  if (value.length % 2 === 1)
+    value = concat([value, new Uint8Array([vr === 'UI' || vr === 'OB' ? 0 : 0x20])]);
+  return { tag, vr, value };
+}
+
+function pixelElement(
+  ds: DataSet,
+  el: Element,
+  bitsAllocated: number,
+  frameBytes: number,
+  encapsulated: boolean,
+  bigEndian: boolean,
+): DicomElement {
+  if (encapsulated) {
+    return {
+      tag: TAG.PixelData,
+      vr: 'OB',
+      fragments: {
+        basicOffsetTable: el.basicOffsetTable ?? [],
+        fragments: (el.fragments ?? []).map((f) => ds.byteArray.subarray(f.position, f.position + f.length)),
+      },
+    };
+  }
+  const vr = bitsAllocated === 16 ? 'OW' : 'OB';
+  // Only one frame is kept: trailing bytes beyond it are not part of the image.
+  let value: Uint8Array = ds.byteArray.slice(el.dataOffset, el.dataOffset + frameBytes);
+  if (bigEndian) value = swapForVr(value, vr);
+  if (value.length % 2 === 1) value = concat([value, new Uint8Array(1)]);
+  return { tag: TAG.PixelData, vr, value };
+}
+
+function code(value: string, meaning: string): DicomElement[] {
+  return [
+    stringElement(TAG.CodeValue, 'SH', value),
+    stringElement(TAG.CodingSchemeDesignator, 'SH', 'DCM'),
+    stringElement(TAG.CodeMeaning, 'LO', meaning),
+  ];
+}
