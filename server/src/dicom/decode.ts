@@ -41,7 +41,8 @@ export async function decodePixels(
   if (!described.ok) return described;
   const info = described.value;
   const ds = parsed.value.dataSet;
-  const decoders = opts.decoders ?? (defaultDecoders ??= createFrameDecoders());
+  defaultDecoders ??= createFrameDecoders();
+  const decoders = opts.decoders ?? defaultDecoders;
   const stored = await storedValues(
     ds,
     info,
