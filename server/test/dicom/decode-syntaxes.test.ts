@@ -23,9 +23,21 @@ type Case = {
 
 const CASES: Case[] = [
   { name: 'explicit VR LE (ours)', uid: '1.2.840.10008.1.2.1', make: (b) => b },
-  { name: 'implicit VR LE (dcmconv +ti)', uid: '1.2.840.10008.1.2', make: (b) => tools.convert(b, 'dcmconv', ['+ti']) },
-  { name: 'explicit VR BE (dcmconv +tb)', uid: '1.2.840.10008.1.2.2', make: (b) => tools.convert(b, 'dcmconv', ['+tb']) },
-  { name: 'deflated (dcmconv +td)', uid: '1.2.840.10008.1.2.1.99', make: (b) => tools.convert(b, 'dcmconv', ['+td']) },
+  {
+    name: 'implicit VR LE (dcmconv +ti)',
+    uid: '1.2.840.10008.1.2',
+    make: (b) => tools.convert(b, 'dcmconv', ['+ti']),
+  },
+  {
+    name: 'explicit VR BE (dcmconv +tb)',
+    uid: '1.2.840.10008.1.2.2',
+    make: (b) => tools.convert(b, 'dcmconv', ['+tb']),
+  },
+  {
+    name: 'deflated (dcmconv +td)',
+    uid: '1.2.840.10008.1.2.1.99',
+    make: (b) => tools.convert(b, 'dcmconv', ['+td']),
+  },
   { name: 'RLE (dcmcrle)', uid: '1.2.840.10008.1.2.5', make: (b) => tools.convert(b, 'dcmcrle', []) },
   {
     name: 'JPEG Lossless .57 SV6 (dcmcjpeg +el)',
@@ -42,7 +54,11 @@ const CASES: Case[] = [
     uid: '1.2.840.10008.1.2.4.70',
     make: (b) => tools.convert(b, 'dcmcjpeg', ['+e1']),
   },
-  { name: 'JPEG-LS .80 (dcmcjpls)', uid: '1.2.840.10008.1.2.4.80', make: (b) => tools.convert(b, 'dcmcjpls', []) },
+  {
+    name: 'JPEG-LS .80 (dcmcjpls)',
+    uid: '1.2.840.10008.1.2.4.80',
+    make: (b) => tools.convert(b, 'dcmcjpls', []),
+  },
   {
     name: 'JPEG-LS .81 NEAR=2 (dcmcjpls +en)',
     uid: '1.2.840.10008.1.2.4.81',
@@ -50,7 +66,11 @@ const CASES: Case[] = [
     maxError: 2,
     noSigned: true,
   },
-  { name: 'JPEG 2000 .90 (gdcmconv --j2k)', uid: '1.2.840.10008.1.2.4.90', make: (b) => tools.convert(b, 'gdcmconv', ['--j2k']) },
+  {
+    name: 'JPEG 2000 .90 (gdcmconv --j2k)',
+    uid: '1.2.840.10008.1.2.4.90',
+    make: (b) => tools.convert(b, 'gdcmconv', ['--j2k']),
+  },
   {
     name: 'JPEG 2000 .91 lossy (gdcmconv --j2k --lossy -q 80)',
     uid: '1.2.840.10008.1.2.4.91',
@@ -88,7 +108,9 @@ describe('decodePixels: every accepted syntax equals the uncompressed original',
         const decoded = await decodePixels(file);
         if (!decoded.ok) throw new Error(`${decoded.error.code}: ${decoded.error.message}`);
         expect(decoded.value.data.length).toBe(64 * 60);
-        expect(decoded.value.data.constructor).toBe(opts.pixelRepresentation === 1 ? Int16Array : Uint16Array);
+        expect(decoded.value.data.constructor).toBe(
+          opts.pixelRepresentation === 1 ? Int16Array : Uint16Array,
+        );
         const { max, mean } = maxAbsDiff(decoded.value.data, original.image.data);
         if (c.maxError === undefined) {
           expect(max).toBe(0);
@@ -103,7 +125,12 @@ describe('decodePixels: every accepted syntax equals the uncompressed original',
   }
 
   it('our own writer: implicit, big endian, deflated and RLE round-trip exactly', async () => {
-    for (const transferSyntax of ['1.2.840.10008.1.2', '1.2.840.10008.1.2.2', '1.2.840.10008.1.2.1.99', '1.2.840.10008.1.2.5']) {
+    for (const transferSyntax of [
+      '1.2.840.10008.1.2',
+      '1.2.840.10008.1.2.2',
+      '1.2.840.10008.1.2.1.99',
+      '1.2.840.10008.1.2.5',
+    ]) {
       for (const photometric of ['MONOCHROME1', 'MONOCHROME2'] as const) {
         const original = makeSyntheticChest({ rows: 40, columns: 33, transferSyntax, photometric, seed: 7 });
         const decoded = await decodePixels(original.bytes);
