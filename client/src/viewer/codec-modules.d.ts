@@ -4,7 +4,13 @@ interface EmscriptenDecoder {
   getEncodedBuffer(length: number): Uint8Array;
   decode(): void;
   getDecodedBuffer(): Uint8Array;
-  getFrameInfo(): { width: number; height: number; bitsPerSample: number; componentCount: number; isSigned?: boolean };
+  getFrameInfo(): {
+    width: number;
+    height: number;
+    bitsPerSample: number;
+    componentCount: number;
+    isSigned?: boolean;
+  };
   delete(): void;
 }
 
@@ -24,6 +30,11 @@ declare module '@cornerstonejs/codec-openjpeg/decodewasmjs' {
 
 declare module 'jpeg-lossless-decoder-js' {
   export class Decoder {
-    decode(buffer: ArrayBufferLike, offset: number, length: number, numBytes: number): Uint8Array | Uint16Array;
+    decode(
+      buffer: ArrayBufferLike,
+      offset: number,
+      length: number,
+      numBytes: number,
+    ): Uint8Array | Uint16Array;
   }
 }

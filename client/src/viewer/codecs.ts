@@ -15,7 +15,9 @@ let charls: Promise<CharLS> | undefined;
 let openjpeg: Promise<OpenJpeg> | undefined;
 
 function loadCharls(): Promise<CharLS> {
-  charls ??= import('@cornerstonejs/codec-charls/decodewasmjs').then((m) => m.default({ locateFile: () => charlsWasmUrl }));
+  charls ??= import('@cornerstonejs/codec-charls/decodewasmjs').then((m) =>
+    m.default({ locateFile: () => charlsWasmUrl }),
+  );
   return charls;
 }
 
@@ -42,7 +44,11 @@ function runEmscripten(decoder: EmscriptenDecoder, encoded: Uint8Array, module: 
     if (info.width !== module.columns || info.height !== module.rows || info.componentCount !== 1) {
       throw new DicomError(`codec output ${info.width} x ${info.height} does not match the header`);
     }
-    return typed(decoder.getDecodedBuffer(), info.bitsPerSample > 8 ? 2 : 1, module.pixelRepresentation === 1);
+    return typed(
+      decoder.getDecodedBuffer(),
+      info.bitsPerSample > 8 ? 2 : 1,
+      module.pixelRepresentation === 1,
+    );
   } finally {
     decoder.delete();
   }
@@ -65,7 +71,12 @@ export const browserCodecs: Codecs = {
       case TRANSFER_SYNTAX.jpegLossless70: {
         const { Decoder } = await import('jpeg-lossless-decoder-js');
         const bytesPerSample = module.bitsAllocated > 8 ? 2 : 1;
-        const out = new Decoder().decode(encoded.buffer, encoded.byteOffset, encoded.byteLength, bytesPerSample);
+        const out = new Decoder().decode(
+          encoded.buffer,
+          encoded.byteOffset,
+          encoded.byteLength,
+          bytesPerSample,
+        );
         const raw = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
         return typed(raw, bytesPerSample, module.pixelRepresentation === 1);
       }

@@ -11,7 +11,10 @@ export class DecodeClient {
 
   private ensure(): Worker {
     if (!this.worker) {
-      this.worker = new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module', name: 'dicom-decode' });
+      this.worker = new Worker(new URL('./decode.worker.ts', import.meta.url), {
+        type: 'module',
+        name: 'dicom-decode',
+      });
       this.worker.onmessage = (event: MessageEvent<DecodeResponse>) => {
         const resolve = this.pending.get(event.data.id);
         this.pending.delete(event.data.id);

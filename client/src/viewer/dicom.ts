@@ -106,10 +106,13 @@ export function parseDicom(bytes: Uint8Array): ParsedDicom {
   try {
     dataSet = dicomParser.parseDicom(bytes, { inflater });
   } catch (error) {
-    const message = typeof error === 'string' ? error : error instanceof Error ? error.message : 'unreadable file';
+    const message =
+      typeof error === 'string' ? error : error instanceof Error ? error.message : 'unreadable file';
     throw new DicomError(`not a readable DICOM file: ${message}`);
   }
-  const transferSyntax = (dataSet.string('x00020010') ?? TRANSFER_SYNTAX.implicitLE).replace(/\0/g, '').trim();
+  const transferSyntax = (dataSet.string('x00020010') ?? TRANSFER_SYNTAX.implicitLE)
+    .replace(/\0/g, '')
+    .trim();
   const rows = dataSet.uint16('x00280010') ?? 0;
   const columns = dataSet.uint16('x00280011') ?? 0;
   const bitsAllocated = dataSet.uint16('x00280100') ?? 0;
@@ -120,8 +123,10 @@ export function parseDicom(bytes: Uint8Array): ParsedDicom {
   if (rows < 1 || columns < 1 || rows > MAX_SIDE || columns > MAX_SIDE) {
     throw new DicomError(`unsupported image size ${columns} x ${rows}`);
   }
-  if (bitsAllocated !== 8 && bitsAllocated !== 16) throw new DicomError(`unsupported Bits Allocated ${bitsAllocated}`);
-  if (bitsStored < 1 || bitsStored > bitsAllocated) throw new DicomError(`unsupported Bits Stored ${bitsStored}`);
+  if (bitsAllocated !== 8 && bitsAllocated !== 16)
+    throw new DicomError(`unsupported Bits Allocated ${bitsAllocated}`);
+  if (bitsStored < 1 || bitsStored > bitsAllocated)
+    throw new DicomError(`unsupported Bits Stored ${bitsStored}`);
   if (samples !== 1) throw new DicomError('only single-sample (greyscale) images are supported');
   if (photometricText !== 'MONOCHROME1' && photometricText !== 'MONOCHROME2') {
     throw new DicomError(`unsupported photometric interpretation ${photometricText}`);
@@ -192,7 +197,12 @@ export function encapsulatedFrame(parsed: ParsedDicom): Uint8Array {
   const { dataSet, pixelElement } = parsed;
   const fragments = pixelElement.fragments ?? [];
   if (fragments.length === 0) throw new DicomError('encapsulated pixel data without fragments');
-  const frame = dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, pixelElement, 0, fragments.length);
+  const frame = dicomParser.readEncapsulatedPixelDataFromFragments(
+    dataSet,
+    pixelElement,
+    0,
+    fragments.length,
+  );
   return frame instanceof Uint8Array ? frame : new Uint8Array(frame);
 }
 
@@ -203,7 +213,8 @@ export function decodeRle(encoded: Uint8Array, module: PixelModule): RawSamples 
   const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
   if (encoded.byteLength < 64) throw new DicomError('RLE header is truncated');
   const segments = view.getUint32(0, true);
-  if (segments !== bytesPerSample) throw new DicomError(`RLE has ${segments} segments, expected ${bytesPerSample}`);
+  if (segments !== bytesPerSample)
+    throw new DicomError(`RLE has ${segments} segments, expected ${bytesPerSample}`);
   const out = new Uint8Array(count * bytesPerSample);
   for (let s = 0; s < segments; s++) {
     const start = view.getUint32(4 + s * 4, true);
@@ -213,9 +224,10 @@ export function decodeRle(encoded: Uint8Array, module: PixelModule): RawSamples 
     let pos = start;
     let pixel = 0;
     while (pos < end && pixel < count) {
-      const n = (encoded[pos++] ?? 0) << 24 >> 24;
+      const n = ((encoded[pos++] ?? 0) << 24) >> 24;
       if (n >= 0) {
-        for (let i = 0; i <= n && pixel < count; i++) out[pixel++ * bytesPerSample + byteIndex] = encoded[pos++] ?? 0;
+        for (let i = 0; i <= n && pixel < count; i++)
+          out[pixel++ * bytesPerSample + byteIndex] = encoded[pos++] ?? 0;
       } else if (n !== -128) {
         const value = encoded[pos++] ?? 0;
         for (let i = 0; i < 1 - n && pixel < count; i++) out[pixel++ * bytesPerSample + byteIndex] = value;
@@ -287,11 +299,25 @@ export function toIndexed(
     data[i] = index;
     histogram[index] = (histogram[index] ?? 0) + 1;
   }
-  return { module, storedMin: min, storedMax: max, histogram, total: count, data, transferSyntax, placeholder: false };
+  return {
+    module,
+    storedMin: min,
+    storedMax: max,
+    histogram,
+    total: count,
+    data,
+    transferSyntax,
+    placeholder: false,
+  };
 }
 
 /** 2x2 box-filtered levels so zoomed-out views are not aliased by nearest sampling. */
-export function buildPyramid(data: Uint16Array, width: number, height: number, minSide = 512): PyramidLevel[] {
+export function buildPyramid(
+  data: Uint16Array,
+  width: number,
+  height: number,
+  minSide = 512,
+): PyramidLevel[] {
   const levels: PyramidLevel[] = [{ step: 1, width, height, data }];
   let current = levels[0] as PyramidLevel;
   while (Math.max(current.width, current.height) > minSide && Math.min(current.width, current.height) >= 2) {
@@ -306,7 +332,8 @@ export function buildPyramid(data: Uint16Array, width: number, height: number, m
       for (let x = 0; x < w; x++) {
         const c = 2 * x;
         out[y * w + x] =
-          ((src[r0 + c] ?? 0) + (src[r0 + c + 1] ?? 0) + (src[r1 + c] ?? 0) + (src[r1 + c + 1] ?? 0) + 2) >> 2;
+          ((src[r0 + c] ?? 0) + (src[r0 + c + 1] ?? 0) + (src[r1 + c] ?? 0) + (src[r1 + c + 1] ?? 0) + 2) >>
+          2;
       }
     }
     current = { step: current.step * 2, width: w, height: h, data: out };

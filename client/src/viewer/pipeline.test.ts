@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type PixelModule, applyWindow, buildDisplayLut, displayGrey, presets, storedValue } from './pipeline.js';
+import {
+  type PixelModule,
+  applyWindow,
+  buildDisplayLut,
+  displayGrey,
+  presets,
+  storedValue,
+} from './pipeline.js';
 
 const base: PixelModule = {
   rows: 2,

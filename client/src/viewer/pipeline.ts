@@ -39,7 +39,9 @@ export interface PixelModule {
 }
 
 /** Which VOI transform is applied: a window, or the file's VOI LUT. */
-export type Voi = { readonly kind: 'window'; readonly center: number; readonly width: number } | { readonly kind: 'lut' };
+export type Voi =
+  | { readonly kind: 'window'; readonly center: number; readonly width: number }
+  | { readonly kind: 'lut' };
 
 /**
  * Masks a raw sample to Bits Stored (files may carry junk above the high bit) and sign-extends
@@ -85,7 +87,12 @@ export function inverts(photometric: Photometric, userInvert: boolean): boolean 
 /** One stored value through the whole chain to an 8-bit grey level. */
 export function displayGrey(stored: number, module: PixelModule, voi: Voi, userInvert: boolean): number {
   const m = modalityValue(stored, module.rescaleSlope, module.rescaleIntercept);
-  const unit = voi.kind === 'lut' && module.voiLut ? applyVoiLut(m, module.voiLut) : voi.kind === 'window' ? applyWindow(m, voi.center, voi.width) : 0;
+  const unit =
+    voi.kind === 'lut' && module.voiLut
+      ? applyVoiLut(m, module.voiLut)
+      : voi.kind === 'window'
+        ? applyWindow(m, voi.center, voi.width)
+        : 0;
   const grey = Math.round(unit * 255);
   return inverts(module.photometric, userInvert) ? 255 - grey : grey;
 }
@@ -151,14 +158,15 @@ export interface ValueStats {
  * mirrored for MONOCHROME1: the lung window always favours the less dense part of the range.
  */
 export function presets(module: PixelModule, stats: ValueStats): Preset[] {
-  const toModality = (index: number) => (stats.storedMin + index) * module.rescaleSlope + module.rescaleIntercept;
+  const toModality = (index: number) =>
+    (stats.storedMin + index) * module.rescaleSlope + module.rescaleIntercept;
   const a = toModality(percentile(stats.histogram, stats.total, 0.01));
   const b = toModality(percentile(stats.histogram, stats.total, 0.995));
   const lo = Math.min(a, b);
   const hi = Math.max(a, b, lo + 1);
   const full = hi - lo;
   // A fraction f of "density" (0 = least dense) expressed as a modality value.
-  const denseUp = module.photometric === 'MONOCHROME2' === module.rescaleSlope >= 0;
+  const denseUp = (module.photometric === 'MONOCHROME2') === module.rescaleSlope >= 0;
   const at = (f: number) => (denseUp ? lo + f * full : hi - f * full);
   const window = (from: number, to: number): Voi => ({
     kind: 'window',
@@ -185,7 +193,13 @@ export function presets(module: PixelModule, stats: ValueStats): Preset[] {
  * Window/level drag: horizontal motion changes the width, vertical the centre, both scaled
  * to the image's value range so one drag across the viewer spans the useful range.
  */
-export function dragWindow(voi: Voi, dx: number, dy: number, range: number, fallback: Voi & { kind: 'window' }): Voi {
+export function dragWindow(
+  voi: Voi,
+  dx: number,
+  dy: number,
+  range: number,
+  fallback: Voi & { kind: 'window' },
+): Voi {
   const base = voi.kind === 'window' ? voi : fallback;
   const k = Math.max(range, 2) / 600;
   return { kind: 'window', center: base.center + dy * k, width: Math.max(2, base.width + dx * k) };

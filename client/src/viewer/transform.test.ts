@@ -144,7 +144,11 @@ describe('boxes', () => {
 
 describe('renderer index tables', () => {
   it('maps screen pixel centres to image pixels and marks the outside with -1', () => {
-    const v: Viewport = { view: { scale: 1, panX: 0, panY: 0, flipH: false, flipV: false }, image: { width: 4, height: 2 }, screen: { width: 8, height: 2 } };
+    const v: Viewport = {
+      view: { scale: 1, panX: 0, panY: 0, flipH: false, flipV: false },
+      image: { width: 4, height: 2 },
+      screen: { width: 8, height: 2 },
+    };
     expect(Array.from(axisIndexTable(v, 'x', 8, 4, 1))).toEqual([-1, -1, 0, 1, 2, 3, -1, -1]);
     const flipped: Viewport = { ...v, view: { ...v.view, flipH: true } };
     expect(Array.from(axisIndexTable(flipped, 'x', 8, 4, 1))).toEqual([-1, -1, 3, 2, 1, 0, -1, -1]);

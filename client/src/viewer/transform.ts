@@ -111,7 +111,9 @@ export function panBy(view: ViewState, dx: number, dy: number): ViewState {
  */
 export function flip(vp: Viewport, axis: 'h' | 'v'): ViewState {
   const { view } = vp;
-  return axis === 'h' ? { ...view, flipH: !view.flipH, panX: -view.panX } : { ...view, flipV: !view.flipV, panY: -view.panY };
+  return axis === 'h'
+    ? { ...view, flipH: !view.flipH, panX: -view.panX }
+    : { ...view, flipV: !view.flipV, panY: -view.panY };
 }
 
 /** An axis-aligned rectangle; `ScreenRect` and `ImageRect` are never mixed up by the compiler. */

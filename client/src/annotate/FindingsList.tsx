@@ -1,0 +1,82 @@
+import type { Finding } from '@cxr/shared';
+import { colorFor } from './colors.js';
+
+/** Every box on the scan, with its labels, author and geometry in image pixels. */
+export function FindingsList({
+  findings,
+  selectedId,
+  readOnly,
+  authorName,
+  onSelect,
+  onEditLabels,
+  onRemove,
+}: {
+  findings: readonly Finding[];
+  selectedId: string | undefined;
+  readOnly: boolean;
+  authorName: (id: string) => string;
+  onSelect: (id: string) => void;
+  onEditLabels: (id: string) => void;
+  onRemove: (id: string) => void;
+}) {
+  return (
+    <section className="panel" aria-labelledby="findings-title" data-testid="findings-panel">
+      <h2 id="findings-title">
+        Findings{' '}
+        <span className="count" data-testid="findings-count">
+          {findings.length}
+        </span>
+      </h2>
+      {findings.length === 0 && (
+        <p className="muted">No boxes yet. Press B and drag on the image to draw one.</p>
+      )}
+      <ul className="findings" data-testid="findings-list">
+        {findings.map((f) => {
+          const b = f.box;
+          return (
+            <li
+              key={f.id}
+              data-testid="finding-item"
+              data-finding-id={f.id}
+              data-labels={f.labels.join('|')}
+              data-box={`${b.x_min},${b.y_min},${b.x_max},${b.y_max}`}
+              data-created-by={f.createdBy}
+              className={f.id === selectedId ? 'selected' : ''}
+            >
+              <button type="button" className="finding-main" onClick={() => onSelect(f.id)}>
+                <span className="swatch" style={{ background: colorFor(f.createdBy) }} />
+                <span className="finding-labels">{f.labels.join(', ')}</span>
+                <span className="finding-meta">
+                  {authorName(f.createdBy)}
+                  {f.updatedBy !== f.createdBy ? ` · edited by ${authorName(f.updatedBy)}` : ''} ·{' '}
+                  {Math.round(b.x_min)},{Math.round(b.y_min)} – {Math.round(b.x_max)},{Math.round(b.y_max)}
+                </span>
+              </button>
+              {!readOnly && (
+                <span className="finding-actions">
+                  <button
+                    type="button"
+                    className="ghost"
+                    title="Edit labels (L)"
+                    onClick={() => onEditLabels(f.id)}
+                  >
+                    Labels
+                  </button>
+                  <button
+                    type="button"
+                    className="ghost danger"
+                    title="Delete (Delete)"
+                    data-testid="finding-delete"
+                    onClick={() => onRemove(f.id)}
+                  >
+                    ✕
+                  </button>
+                </span>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,628 @@
+import type { GlobalLabel, LocalLabel, SessionScan } from '@cxr/shared';
+import { NO_FINDING, checkReadingRules } from '@cxr/shared';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { AnnotationStage, type RemoteCursor } from '../annotate/AnnotationStage.js';
+import { colorFor } from '../annotate/colors.js';
+import { FindingsList } from '../annotate/FindingsList.js';
+import { GlobalLabelsPanel } from '../annotate/GlobalLabelsPanel.js';
+import { LabelPicker } from '../annotate/LabelPicker.js';
+import { YAnnotationStore } from '../annotate/store.js';
+import { throttle, useScanConnection, usePeers } from '../collab/hooks.js';
+import { defaultWsBase } from '../collab/scan-connection.js';
+import { describeRefusal } from '../collab/status.js';
+import { ConsensusPanel } from '../consensus/ConsensusPanel.js';
+import { type Tool, ViewerController } from '../viewer/controller.js';
+import { DecodeClient } from '../viewer/decode-client.js';
+import { type DecodedImage, placeholderImage } from '../viewer/dicom.js';
+import { ImageCanvas } from '../viewer/ImageCanvas.js';
+import { type ImageBox, type ImagePoint, boxToScreen } from '../viewer/transform.js';
+import { type Api, type SessionView as Session, dicomUrl } from './api.js';
+import type { Auth } from './auth.js';
+import { HelpOverlay } from './HelpOverlay.js';
+import { commandFor, isTypingTarget } from './hotkeys.js';
+import { PresenceBar } from './PresenceBar.js';
+import { StatusBadge } from './StatusBadge.js';
+
+type ImageState =
+  | { kind: 'loading' }
+  | { kind: 'ready'; image: DecodedImage; ms: number }
+  | { kind: 'placeholder'; image: DecodedImage; why: string };
+
+const CURSOR_INTERVAL_MS = 66; // ~15 updates per second
+
+let decoder: DecodeClient | undefined;
+
+function useScanImage(scan: SessionScan, token: string): ImageState {
+  const [state, setState] = useState<ImageState>({ kind: 'loading' });
+  useEffect(() => {
+    let live = true;
+    setState({ kind: 'loading' });
+    decoder ??= new DecodeClient();
+    const started = performance.now();
+    decoder.decode(dicomUrl(scan.scanId), token).then((r) => {
+      if (!live) return;
+      if (r.ok) {
+        setState({ kind: 'ready', image: r.image, ms: performance.now() - started });
+      } else {
+        const why =
+          r.status === 404
+            ? 'No pixel data on the server for this scan yet'
+            : `Image unavailable: ${r.message}`;
+        setState({ kind: 'placeholder', image: placeholderImage(scan.rows, scan.columns), why });
+      }
+    });
+    return () => {
+      live = false;
+    };
+  }, [scan.scanId, scan.rows, scan.columns, token]);
+  return state;
+}
+
+interface PickerState {
+  /** A finding being labelled, or a drawn box waiting for its first label. */
+  readonly target: { kind: 'finding'; id: string } | { kind: 'draft'; box: ImageBox };
+}
+
+export function ReadingWorkspace({
+  api,
+  auth,
+  session,
+  scan,
+  onBack,
+  onSignOut,
+  onSessionChanged,
+}: {
+  api: Api;
+  auth: Auth;
+  session: Session;
+  scan: SessionScan;
+  onBack: () => void;
+  onSignOut: () => void;
+  onSessionChanged: () => void;
+}) {
+  const userId = auth.user.id;
+  const room = useMemo(
+    () => ({
+      sessionId: session.id,
+      scanId: scan.scanId,
+      token: auth.token,
+      userId,
+      wsBase: defaultWsBase(),
+    }),
+    [session.id, scan.scanId, auth.token, userId],
+  );
+  const live = useScanConnection(room);
+  const doc = live?.snapshot.doc;
+  const imageSize = useMemo(() => ({ rows: scan.rows, columns: scan.columns }), [scan.rows, scan.columns]);
+  const store = useMemo(
+    () => (doc ? new YAnnotationStore(doc, userId, imageSize) : undefined),
+    [doc, userId, imageSize],
+  );
+  useEffect(() => () => store?.destroy(), [store]);
+  const empty = useMemo(
+    () => ({
+      findings: [],
+      globals: [],
+      meta: { locked: false, lockedAt: null, lockedBy: null, consensusHash: null, consensusVersion: 0 },
+      canUndo: false,
+      canRedo: false,
+    }),
+    [],
+  );
+  const noop = useCallback(() => () => {}, []);
+  const snap = useSyncExternalStore(
+    store ? store.subscribe.bind(store) : noop,
+    store ? store.getSnapshot.bind(store) : () => empty,
+  );
+
+  const controller = useMemo(() => new ViewerController(), []);
+  const viewer = useSyncExternalStore(controller.subscribe, controller.getState);
+  const imageState = useScanImage(scan, auth.token);
+  const image = imageState.kind === 'loading' ? undefined : imageState.image;
+  useEffect(() => {
+    if (image) controller.setImage(image);
+  }, [controller, image]);
+
+  const [selectedId, setSelectedId] = useState<string | undefined>();
+  const [picker, setPicker] = useState<PickerState | undefined>();
+  const [help, setHelp] = useState(false);
+  const [notice, setNotice] = useState<string | undefined>();
+  const [lockedByMe, setLockedByMe] = useState(false);
+  const stageRef = useRef<HTMLDivElement>(null);
+
+  const status = live?.snapshot.status ?? { state: 'connecting' as const };
+  const locked = snap.meta.locked || lockedByMe || (scan.locked && status.state !== 'synced');
+  const readOnly = locked || status.refusal?.stopped === true;
+  const isModerator = session.moderatorId === userId;
+  const members = session.members;
+  const nameOf = useCallback(
+    (id: string) => (id === userId ? auth.user.username : (members.find((m) => m.id === id)?.username ?? id)),
+    [members, userId, auth.user.username],
+  );
+  const myColor = colorFor(userId);
+
+  // Selection and picker follow the doc: a box deleted by someone else is deselected.
+  useEffect(() => {
+    if (selectedId && !snap.findings.some((f) => f.id === selectedId)) setSelectedId(undefined);
+    if (picker?.target.kind === 'finding') {
+      const id = picker.target.id;
+      if (!snap.findings.some((f) => f.id === id)) setPicker(undefined);
+    }
+  }, [snap.findings, selectedId, picker]);
+
+  useEffect(() => {
+    if (readOnly) setPicker(undefined);
+  }, [readOnly]);
+
+  useEffect(() => {
+    if (!notice) return;
+    const t = setTimeout(() => setNotice(undefined), 4000);
+    return () => clearTimeout(t);
+  }, [notice]);
+
+  // Resize: the viewer fills its box.
+  useEffect(() => {
+    const el = stageRef.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => {
+      controller.setScreen({ width: el.clientWidth, height: el.clientHeight });
+    });
+    observer.observe(el);
+    controller.setScreen({ width: el.clientWidth, height: el.clientHeight });
+    return () => observer.disconnect();
+  }, [controller]);
+
+  // Presence: name and colour now, cursor throttled to ~15/s.
+  const connection = live?.connection;
+  const sendCursor = useMemo(
+    () =>
+      throttle((cursor: { x: number; y: number } | null) => {
+        connection?.setPresence({ user: { id: userId, name: auth.user.username, color: myColor }, cursor });
+      }, CURSOR_INTERVAL_MS),
+    [connection, userId, auth.user.username, myColor],
+  );
+  useEffect(() => {
+    connection?.setPresence({ user: { id: userId, name: auth.user.username, color: myColor }, cursor: null });
+  }, [connection, userId, auth.user.username, myColor]);
+  const onCursor = useCallback(
+    (p: ImagePoint | null) => sendCursor(p ? { x: Math.round(p.x), y: Math.round(p.y) } : null),
+    [sendCursor],
+  );
+
+  const peers = usePeers(connection, live?.snapshot.generation ?? 0);
+  const cursors: RemoteCursor[] = peers.flatMap((p) =>
+    p.cursor
+      ? [
+          {
+            clientId: p.clientId,
+            userId: p.user.id,
+            name: p.user.name,
+            color: p.user.color,
+            x: p.cursor.x,
+            y: p.cursor.y,
+          },
+        ]
+      : [],
+  );
+
+  const drawBlocked = snap.globals.some((g) => g.label === NO_FINDING)
+    ? '"No finding" is proposed: withdraw it before drawing boxes'
+    : undefined;
+
+  const toggleLabel = (label: LocalLabel) => {
+    if (!store || !picker) return;
+    const target = picker.target;
+    if (target.kind === 'draft') {
+      const r = store.addFinding(target.box, [label]);
+      if (r.ok) {
+        setSelectedId(r.id);
+        setPicker({ target: { kind: 'finding', id: r.id } });
+      } else {
+        setNotice(r.reason);
+        setPicker(undefined);
+      }
+      return;
+    }
+    const f = snap.findings.find((x) => x.id === target.id);
+    if (!f) return;
+    const has = f.labels.includes(label);
+    if (has && f.labels.length === 1) {
+      setNotice('A box keeps at least one label: delete the box instead');
+      return;
+    }
+    store.setLabels(f.id, has ? f.labels.filter((l) => l !== label) : [...f.labels, label]);
+  };
+
+  const toggleGlobal = (label: GlobalLabel) => {
+    const r = store?.toggleGlobal(label);
+    if (r && !r.ok) setNotice(r.reason);
+  };
+
+  const removeSelected = () => {
+    if (selectedId && store && !readOnly) {
+      store.remove(selectedId);
+      setSelectedId(undefined);
+    }
+  };
+
+  const setTool = (tool: Tool) => controller.setTool(tool);
+
+  // Hotkeys (not while typing, not while the label picker has focus: it stops propagation).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isTypingTarget(e.target) && e.key !== 'Escape') return;
+      const command = commandFor(e);
+      if (!command) return;
+      e.preventDefault();
+      switch (command) {
+        case 'invert':
+          return controller.toggleInvert();
+        case 'reset':
+          return controller.reset();
+        case 'preset-1':
+          return controller.applyPresetNumber(1);
+        case 'preset-2':
+          return controller.applyPresetNumber(2);
+        case 'preset-3':
+          return controller.applyPresetNumber(3);
+        case 'preset-4':
+          return controller.applyPresetNumber(4);
+        case 'preset-auto':
+          return controller.applyPreset('auto');
+        case 'flip-h':
+          return controller.flip('h');
+        case 'flip-v':
+          return controller.flip('v');
+        case 'fit':
+          return controller.fit();
+        case 'one-to-one':
+          return controller.oneToOne();
+        case 'zoom-in':
+          return controller.zoomBy(1.25);
+        case 'zoom-out':
+          return controller.zoomBy(0.8);
+        case 'undo':
+          return store?.undo();
+        case 'redo':
+          return store?.redo();
+        case 'delete':
+          return removeSelected();
+        case 'deselect':
+          setHelp(false);
+          setPicker(undefined);
+          return setSelectedId(undefined);
+        case 'help':
+          return setHelp((h) => !h);
+        case 'tool-draw':
+          return setTool('draw');
+        case 'tool-select':
+          return setTool('select');
+        case 'tool-wl':
+          return setTool('wl');
+        case 'tool-pan':
+          return setTool('pan');
+        case 'labels':
+          if (selectedId && !readOnly) setPicker({ target: { kind: 'finding', id: selectedId } });
+          return;
+        default: {
+          const never: never = command;
+          throw new Error(`unhandled command ${String(never)}`);
+        }
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+
+  const vp = { view: viewer.view, image: viewer.image, screen: viewer.screen };
+  const pickerBox =
+    picker?.target.kind === 'draft'
+      ? picker.target.box
+      : snap.findings.find((f) => picker?.target.kind === 'finding' && f.id === picker.target.id)?.box;
+  const pickerAnchor = pickerBox
+    ? (() => {
+        const r = boxToScreen(vp, pickerBox);
+        const x = Math.min(Math.max(8, r.x + r.width + 8), Math.max(8, viewer.screen.width - 280));
+        const y = Math.min(Math.max(8, r.y), Math.max(8, viewer.screen.height - 380));
+        return { x, y };
+      })()
+    : undefined;
+  const pickerLabels =
+    picker?.target.kind === 'finding'
+      ? (snap.findings.find((f) => picker.target.kind === 'finding' && f.id === picker.target.id)?.labels ??
+        [])
+      : [];
+  const problems = checkReadingRules(snap.findings, snap.globals);
+  const voiText =
+    viewer.voi.kind === 'window'
+      ? `W ${Math.round(viewer.voi.width)} / L ${Math.round(viewer.voi.center)}`
+      : 'VOI LUT';
+  const imageKind = imageState.kind;
+  const refusal = status.refusal;
+
+  return (
+    <div className="workspace">
+      <header className="topbar">
+        <button type="button" className="ghost" onClick={onBack} title="All sessions">
+          ←
+        </button>
+        <span className="brand">{session.name}</span>
+        <span className="muted">{scan.scanId}</span>
+        <StatusBadge status={status} pending={false} />
+        <span className="spacer" />
+        <PresenceBar
+          members={members}
+          peers={peers}
+          self={{ id: userId, name: auth.user.username }}
+          selfColor={myColor}
+        />
+        <button
+          type="button"
+          className="ghost"
+          data-testid="help-button"
+          onClick={() => setHelp(true)}
+          title="Shortcuts (?)"
+        >
+          ?
+        </button>
+        <button type="button" className="ghost" data-testid="sign-out" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+
+      {locked && (
+        <div className="banner banner-locked" data-testid="locked-banner" role="status">
+          This scan is locked: the consensus is final and read-only.
+        </div>
+      )}
+      {refusal && (
+        <div
+          className="banner banner-refused"
+          data-testid="refused-banner"
+          role="alert"
+          data-code={refusal.code}
+        >
+          {refusal.stopped ? 'The server closed the connection: ' : 'The server refused a change: '}
+          {describeRefusal(refusal.code, refusal.reason)}.
+          {refusal.discarded && ' Local edits to this scan were discarded and the panel’s copy reloaded.'}
+          {refusal.stopped && refusal.code === 4401 && (
+            <button type="button" onClick={onSignOut}>
+              Sign in again
+            </button>
+          )}
+          {refusal.stopped && refusal.code !== 4401 && (
+            <button type="button" onClick={() => location.reload()}>
+              Reload
+            </button>
+          )}
+          {!refusal.stopped && (
+            <button type="button" className="ghost" onClick={() => connection?.dismissRefusal()}>
+              Dismiss
+            </button>
+          )}
+        </div>
+      )}
+
+      <div className="reading">
+        <section className="viewer-column">
+          <div className="toolbar" role="toolbar" aria-label="Viewer tools">
+            <div className="group">
+              {(
+                [
+                  ['draw', 'Box', 'B'],
+                  ['select', 'Select', 'S'],
+                  ['wl', 'W/L', 'W'],
+                  ['pan', 'Pan', 'P'],
+                ] as const
+              ).map(([tool, label, key]) => (
+                <button
+                  key={tool}
+                  type="button"
+                  aria-pressed={viewer.tool === tool}
+                  className={viewer.tool === tool ? 'on' : ''}
+                  data-testid={`tool-${tool}`}
+                  title={`${label} (${key})`}
+                  onClick={() => setTool(tool)}
+                >
+                  {label}
+                </button>
+              ))}
+            </div>
+            <div className="group">
+              {controller.presets.slice(0, 4).map((p, i) => (
+                <button
+                  key={p.id}
+                  type="button"
+                  className={viewer.presetId === p.id ? 'on' : ''}
+                  data-testid={`preset-${p.id}`}
+                  title={`${p.label} (${i + 1})`}
+                  onClick={() => controller.applyPreset(p.id)}
+                >
+                  {p.label}
+                </button>
+              ))}
+              <button
+                type="button"
+                className={viewer.presetId === 'auto' ? 'on' : ''}
+                data-testid="preset-auto"
+                title="Histogram auto-window (A)"
+                onClick={() => controller.applyPreset('auto')}
+              >
+                Auto
+              </button>
+            </div>
+            <div className="group">
+              <button
+                type="button"
+                className={viewer.invert ? 'on' : ''}
+                data-testid="invert"
+                title="Invert (I)"
+                onClick={() => controller.toggleInvert()}
+              >
+                Invert
+              </button>
+              <button
+                type="button"
+                className={viewer.view.flipH ? 'on' : ''}
+                data-testid="flip-h"
+                title="Flip horizontal (H)"
+                onClick={() => controller.flip('h')}
+              >
+                Flip H
+              </button>
+              <button
+                type="button"
+                className={viewer.view.flipV ? 'on' : ''}
+                data-testid="flip-v"
+                title="Flip vertical (V)"
+                onClick={() => controller.flip('v')}
+              >
+                Flip V
+              </button>
+              <button type="button" data-testid="zoom-fit" title="Fit (F)" onClick={() => controller.fit()}>
+                Fit
+              </button>
+              <button
+                type="button"
+                data-testid="zoom-1to1"
+                title="1:1 (Z)"
+                onClick={() => controller.oneToOne()}
+              >
+                1:1
+              </button>
+              <button
+                type="button"
+                data-testid="reset-view"
+                title="Reset (Space)"
+                onClick={() => controller.reset()}
+              >
+                Reset
+              </button>
+            </div>
+            <div className="group">
+              <button
+                type="button"
+                data-testid="undo"
+                disabled={!snap.canUndo || readOnly}
+                title="Undo (Ctrl+Z)"
+                onClick={() => store?.undo()}
+              >
+                Undo
+              </button>
+              <button
+                type="button"
+                data-testid="redo"
+                disabled={!snap.canRedo || readOnly}
+                title="Redo (Ctrl+Shift+Z)"
+                onClick={() => store?.redo()}
+              >
+                Redo
+              </button>
+            </div>
+            <span className="spacer" />
+            <span className="readout" data-testid="wl-readout">
+              {voiText} · {Math.round(viewer.view.scale * 100)}%
+            </span>
+          </div>
+
+          <div
+            ref={stageRef}
+            className="viewer"
+            data-testid="viewer"
+            data-image-state={imageKind}
+            data-findings-count={snap.findings.length}
+            data-globals={snap.globals.map((g) => g.label).join('|')}
+            data-read-only={readOnly}
+            data-view={JSON.stringify({
+              ...viewer.view,
+              imageWidth: viewer.image.width,
+              imageHeight: viewer.image.height,
+              screenWidth: viewer.screen.width,
+              screenHeight: viewer.screen.height,
+            })}
+          >
+            {image && <ImageCanvas controller={controller} image={image} />}
+            {image && store && (
+              <AnnotationStage
+                controller={controller}
+                viewer={viewer}
+                findings={snap.findings}
+                selectedId={selectedId}
+                draft={picker?.target.kind === 'draft' ? picker.target.box : undefined}
+                readOnly={readOnly}
+                drawBlocked={drawBlocked}
+                cursors={cursors}
+                authorName={nameOf}
+                onSelect={setSelectedId}
+                onDraftDrawn={(box) => setPicker({ target: { kind: 'draft', box } })}
+                onBoxChange={(id, box) => store.setBox(id, box)}
+                onEditLabels={(id) => {
+                  setSelectedId(id);
+                  setPicker({ target: { kind: 'finding', id } });
+                }}
+                onCursor={onCursor}
+                onNotice={setNotice}
+              />
+            )}
+            {imageKind === 'loading' && <div className="viewer-message">Loading image…</div>}
+            {imageState.kind === 'placeholder' && (
+              <div className="viewer-hint" data-testid="image-placeholder">
+                {imageState.why} – annotating on a blank {scan.columns} × {scan.rows} canvas.
+              </div>
+            )}
+            {picker && pickerAnchor && (
+              <LabelPicker
+                key={picker.target.kind === 'finding' ? picker.target.id : 'draft'}
+                title={picker.target.kind === 'draft' ? 'Label the new box' : 'Labels of the box'}
+                selected={pickerLabels}
+                anchor={pickerAnchor}
+                onToggle={toggleLabel}
+                onClose={() => setPicker(undefined)}
+              />
+            )}
+            {notice && (
+              <div className="toast" role="status" data-testid="notice">
+                {notice}
+              </div>
+            )}
+          </div>
+        </section>
+
+        <aside className="side">
+          <GlobalLabelsPanel
+            findings={snap.findings}
+            globals={snap.globals}
+            readOnly={readOnly}
+            authorName={nameOf}
+            onToggle={toggleGlobal}
+          />
+          <FindingsList
+            findings={snap.findings}
+            selectedId={selectedId}
+            readOnly={readOnly}
+            authorName={nameOf}
+            onSelect={setSelectedId}
+            onEditLabels={(id) => {
+              setSelectedId(id);
+              setPicker({ target: { kind: 'finding', id } });
+            }}
+            onRemove={(id) => store?.remove(id)}
+          />
+          <ConsensusPanel
+            api={api}
+            sessionId={session.id}
+            scanId={scan.scanId}
+            isModerator={isModerator}
+            locked={locked}
+            readingValid={problems.length === 0}
+            onLocked={() => {
+              setLockedByMe(true);
+              onSessionChanged();
+            }}
+          />
+        </aside>
+      </div>
+      {help && <HelpOverlay onClose={() => setHelp(false)} />}
+    </div>
+  );
+}
