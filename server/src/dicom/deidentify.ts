@@ -18,10 +18,10 @@ import {
 } from './dicom-writer.js';
 import type { DicomError } from './errors.js';
 import { nativeFrameBytes } from './imaging.js';
-import { cleanUid, describeParsed } from './inspect.js';
-import { type ParseLimits, parseDicomBytes } from './parse.js';
+import { cleanUid, type DicomInfo, describeParsed } from './inspect.js';
+import { guardParser, type ParseLimits, parseDicomBytes } from './parse.js';
 import { DX_FOR_PRESENTATION, KNOWN_VR, parserKey, TAG, tagFromKey } from './tags.js';
-import { EXPLICIT_VR_LE } from './transfer-syntax.js';
+import { EXPLICIT_VR_BE, EXPLICIT_VR_LE } from './transfer-syntax.js';
 
 export type DeidProfile = 'basic' | 'vindr';
 
@@ -55,9 +55,13 @@ export function deidentify(bytes: Uint8Array, opts: DeidentifyOptions): Result<U
   if (!described.ok) return described;
   const info = described.value;
   const ds = parsed.value.dataSet;
-  const bigEndian = !parsed.value.transferSyntax.littleEndian;
-  const keep = opts.profile === 'basic' ? BASIC_PROFILE_KEEP : VINDR_KEEP;
+  // Accessors throw on values cut short by truncation; those become error values.
+  return guardParser(() => rebuild(ds, info, bytes, opts));
+}
 
+function rebuild(ds: DataSet, info: DicomInfo, bytes: Uint8Array, opts: DeidentifyOptions): Uint8Array {
+  const bigEndian = info.transferSyntaxUid === EXPLICIT_VR_BE;
+  const keep = opts.profile === 'basic' ? BASIC_PROFILE_KEEP : VINDR_KEEP;
   const out: DicomElement[] = [];
   for (const key of Object.keys(ds.elements)) {
     const tag = tagFromKey(key);
@@ -96,7 +100,7 @@ export function deidentify(bytes: Uint8Array, opts: DeidentifyOptions): Result<U
   }
   const sopClassUid = cleanUid(ds.string(parserKey(TAG.SOPClassUID))) ?? DX_FOR_PRESENTATION;
   const transferSyntaxUid = info.encapsulated ? info.transferSyntaxUid : EXPLICIT_VR_LE;
-  return { ok: true, value: writePart10({ sopClassUid, sopInstanceUid: newSop, transferSyntaxUid }, out) };
+  return writePart10({ sopClassUid, sopInstanceUid: newSop, transferSyntaxUid }, out);
 }
 
 /** A kept attribute re-encoded little endian with an explicit VR; LUT sequence items filtered. */

@@ -12,7 +12,7 @@ import {
   type VoiLutFunction,
   type VoiWindow,
 } from './imaging.js';
-import { type ParsedDicom, type ParseLimits, parseDicomBytes } from './parse.js';
+import { guardParser, type ParsedDicom, type ParseLimits, parseDicomBytes } from './parse.js';
 import { parserKey, TAG } from './tags.js';
 
 /** Largest image side we ever allocate for (a chest film is ~3000 px). */
@@ -65,6 +65,11 @@ export function inspectDicom(bytes: Uint8Array, opts: InspectOptions = {}): Resu
 
 /** {@link inspectDicom} on an already parsed file; decode and de-identify reuse it. */
 export function describeParsed(parsed: ParsedDicom, fileName?: string): Result<DicomInfo, DicomError> {
+  const guarded = guardParser(() => describeUnguarded(parsed, fileName));
+  return guarded.ok ? guarded.value : guarded;
+}
+
+function describeUnguarded(parsed: ParsedDicom, fileName?: string): Result<DicomInfo, DicomError> {
   const ds = parsed.dataSet;
   const warnings: string[] = [];
 

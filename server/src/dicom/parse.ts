@@ -69,8 +69,19 @@ export function parseDicomBytes(
       `file meta information unreadable: ${describe(e)}`,
     );
   }
-  const uid = meta.string('x00020010');
-  if (!uid) return fail('dicom_missing_tag', 'Transfer Syntax UID (0002,0010) is missing');
+  const uidRead = guardParser(() => meta.string('x00020010'));
+  if (!uidRead.ok) return uidRead;
+  const uid = uidRead.value;
+  if (!uid) {
+    // dicom-parser stops quietly at the end of the bytes, so a cut meta header looks like a
+    // header without a transfer syntax: the declared group length tells the two apart.
+    const lengthRead = guardParser(() => meta.uint32('x00020000'));
+    const groupLength = lengthRead.ok ? lengthRead.value : undefined;
+    if (groupLength === undefined || bytes.length < 144 + groupLength) {
+      return fail('dicom_truncated', 'the file ends inside its File Meta Information');
+    }
+    return fail('dicom_missing_tag', 'Transfer Syntax UID (0002,0010) is missing');
+  }
   const syntax = acceptedTransferSyntax(uid);
   if (!syntax) {
     return fail('dicom_unsupported_syntax', `unsupported transfer syntax ${describeTransferSyntax(uid)}`);
@@ -136,6 +147,20 @@ function guessBareDatasetSyntax(bytes: Uint8Array): TransferSyntax | undefined {
   }
   if (plausible(groupBe) && explicit) return acceptedTransferSyntax(EXPLICIT_VR_BE);
   return undefined;
+}
+
+/**
+ * Runs dicom-parser accessors, which throw strings when an element's value runs past the end of
+ * a truncated file. Those are facts about the input, so they become error values; anything else
+ * thrown is a bug and propagates.
+ */
+export function guardParser<T>(fn: () => T): Result<T, DicomError> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (e) {
+    if (typeof e !== 'string') throw e;
+    return fail(isTruncation(e) ? 'dicom_truncated' : 'dicom_malformed', `unreadable attribute: ${e}`);
+  }
 }
 
 /** dicom-parser reports running out of bytes in a handful of phrasings. */
