@@ -100,7 +100,7 @@ let panelCounter = 0;
 
 /** Creates a moderator, `readers` readers, an outsider, scans and one session through the API. */
 export async function createPanel(
-  server: RunningServer,
+  server: Pick<RunningServer, 'url'>,
   options: { readers?: number; scans?: Array<{ rows: number; columns: number }> } = {},
 ): Promise<Panel> {
   const api = new Api(server.url);
@@ -142,4 +142,18 @@ export async function createPanel(
     sessionId: String(session.body.id),
     scanIds,
   };
+}
+
+/** A free TCP port on loopback (for servers started as separate processes). */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
 }
