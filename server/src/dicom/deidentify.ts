@@ -11,6 +11,7 @@ import {
 import {
   concat,
   type DicomElement,
+  LONG_VRS,
   stringElement,
   swapForVr,
   uiElement,
@@ -19,7 +20,7 @@ import {
 import type { DicomError } from './errors.js';
 import { nativeFrameBytes } from './imaging.js';
 import { cleanUid, type DicomInfo, describeParsed } from './inspect.js';
-import { guardParser, type ParseLimits, parseDicomBytes } from './parse.js';
+import { guardParser, type ParseLimits, parseDicomBytes, VALID_VRS } from './parse.js';
 import { DX_FOR_PRESENTATION, KNOWN_VR, parserKey, TAG, tagFromKey } from './tags.js';
 import { EXPLICIT_VR_BE, EXPLICIT_VR_LE } from './transfer-syntax.js';
 
@@ -105,7 +106,9 @@ function rebuild(ds: DataSet, info: DicomInfo, bytes: Uint8Array, opts: Deidenti
 
 /** A kept attribute re-encoded little endian with an explicit VR; LUT sequence items filtered. */
 function copyElement(ds: DataSet, el: Element, tag: number, bigEndian: boolean): DicomElement | undefined {
-  const vr = el.vr ?? KNOWN_VR.get(tag) ?? 'UN';
+  // The dictionary VR wins: a VR read from the file may be garbage or a long-length VR that
+  // dicom-parser itself does not know (UV, SV, OV), and the writer must only emit real ones.
+  let vr = KNOWN_VR.get(tag) ?? (el.vr && VALID_VRS.has(el.vr) ? el.vr : 'UN');
   if (el.items || vr === 'SQ') {
     const items = (el.items ?? []).map((item) => {
       const child = item.dataSet;
@@ -123,6 +126,8 @@ function copyElement(ds: DataSet, el: Element, tag: number, bigEndian: boolean):
   if (bigEndian) value = swapForVr(value, vr);
   if (value.length % 2 === 1)
     value = concat([value, new Uint8Array([vr === 'UI' || vr === 'OB' ? 0 : 0x20])]);
+  // A short-length VR cannot hold more than 64 KiB; such a value can only be written as UN.
+  if (value.length > 0xffff && !LONG_VRS.has(vr)) vr = 'UN';
   return { tag, vr, value };
 }
 

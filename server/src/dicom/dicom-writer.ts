@@ -39,7 +39,21 @@ export const IMPLEMENTATION_CLASS_UID = '2.25.1879405130942363855413528768305217
 export const IMPLEMENTATION_VERSION_NAME = 'CXR_CONSENSUS_1';
 
 /** VRs whose explicit encoding uses a 2-byte reserved field and a 4-byte length (PS3.5 7.1.2). */
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+export const LONG_VRS: ReadonlySet<string> = new Set([
+  'OB',
+  'OD',
+  'OF',
+  'OL',
+  'OV',
+  'OW',
+  'SQ',
+  'SV',
+  'UC',
+  'UN',
+  'UR',
+  'UT',
+  'UV',
+]);
 
 /** Bytes per number for VRs that need swapping in big endian. */
 const SWAP_SIZE: Readonly<Record<string, number>> = {

@@ -127,7 +127,7 @@ function describeUnguarded(parsed: ParsedDicom, fileName?: string): Result<Dicom
   if (pixelRepresentation !== 0 && pixelRepresentation !== 1) {
     return fail('dicom_bad_value', `Pixel Representation is ${pixelRepresentation}; 0 or 1 expected`);
   }
-  const numberOfFrames = ds.intString(parserKey(TAG.NumberOfFrames)) ?? 1;
+  const numberOfFrames = decimals(ds, TAG.NumberOfFrames)[0] ?? 1;
   if (!Number.isFinite(numberOfFrames) || numberOfFrames !== 1) {
     return fail(
       'dicom_unsupported_image',
@@ -227,8 +227,8 @@ function checkFragments(ds: DataSet, pixel: Element): Result<number, DicomError>
 }
 
 function readDisplayParams(ds: DataSet, signed: boolean, warnings: string[]): DisplayParams {
-  const slope = ds.floatString(parserKey(TAG.RescaleSlope));
-  const intercept = ds.floatString(parserKey(TAG.RescaleIntercept));
+  const slope = decimals(ds, TAG.RescaleSlope)[0];
+  const intercept = decimals(ds, TAG.RescaleIntercept)[0];
   const params: DisplayParams = {
     rescaleSlope: slope !== undefined && Number.isFinite(slope) && slope !== 0 ? slope : 1,
     rescaleIntercept: intercept !== undefined && Number.isFinite(intercept) ? intercept : 0,
@@ -243,20 +243,28 @@ function readDisplayParams(ds: DataSet, signed: boolean, warnings: string[]): Di
 }
 
 function readWindows(ds: DataSet): VoiWindow[] {
-  const c = parserKey(TAG.WindowCenter);
-  const w = parserKey(TAG.WindowWidth);
-  const n = Math.min(ds.numStringValues(c) ?? 0, ds.numStringValues(w) ?? 0);
+  const centers = decimals(ds, TAG.WindowCenter);
+  const widths = decimals(ds, TAG.WindowWidth);
+  const explanations = (ds.string(parserKey(TAG.WindowCenterWidthExplanation)) ?? '').split('\\');
   const out: VoiWindow[] = [];
-  for (let i = 0; i < n; i++) {
-    const center = ds.floatString(c, i);
-    const width = ds.floatString(w, i);
-    if (center === undefined || width === undefined || !Number.isFinite(center) || !Number.isFinite(width))
-      continue;
-    if (width <= 0) continue;
-    const explanation = ds.string(parserKey(TAG.WindowCenterWidthExplanation), i);
+  for (let i = 0; i < Math.min(centers.length, widths.length); i++) {
+    const center = centers[i]!;
+    const width = widths[i]!;
+    if (!Number.isFinite(center) || !Number.isFinite(width) || width <= 0) continue;
+    const explanation = explanations[i]?.trim();
     out.push(explanation ? { center, width, explanation } : { center, width });
   }
   return out;
+}
+
+/**
+ * All values of a DS or IS attribute. dicom-parser's floatString(tag, i) throws a TypeError
+ * when value i does not exist, so values are split here instead.
+ */
+function decimals(ds: DataSet, tag: number): number[] {
+  const raw = ds.string(parserKey(tag));
+  if (!raw) return [];
+  return raw.split('\\').map((v) => Number.parseFloat(v.trim()));
 }
 
 function readVoiLutFunction(ds: DataSet): VoiLutFunction {
@@ -286,9 +294,7 @@ function readLut(ds: DataSet, seqTag: number, signed: boolean, warnings: string[
 }
 
 function readSpacing(ds: DataSet, tag: number): [number, number] | undefined {
-  const key = parserKey(tag);
-  const r = ds.floatString(key, 0);
-  const c = ds.floatString(key, 1);
+  const [r, c] = decimals(ds, tag);
   if (r === undefined || c === undefined || !(r > 0) || !(c > 0)) return undefined;
   return [r, c];
 }

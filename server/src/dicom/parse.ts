@@ -35,7 +35,8 @@ export interface ParseLimits {
 
 export const DEFAULT_MAX_INFLATED_BYTES = 8192 * 8192 * 2 + 16 * 1024 * 1024;
 
-const VALID_VRS = new Set(
+/** Every VR of PS3.5 6.2; anything else read from a file is garbage. */
+export const VALID_VRS: ReadonlySet<string> = new Set(
   'AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(
     ' ',
   ),

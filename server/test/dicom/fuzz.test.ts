@@ -18,10 +18,12 @@ afterAll(() => tools.cleanup());
 
 const SEED = 20_240_611;
 const MUTANTS_PER_BASE = 60;
-/** Seeds (base index, mutant index) that once failed; run first as regressions. */
-const REGRESSIONS: [number, number][] = [
-  [1, 53], // DS with fewer values than asked: dicom-parser's floatString threw a TypeError
-  [4, 57], // garbage VR copied into the de-identified file made it unreadable
+/** (seed, base index, mutant index) that once failed; run first as regressions. */
+const REGRESSIONS: [number, number, number][] = [
+  [SEED, 1, 53], // DS with fewer values than asked: dicom-parser's floatString threw a TypeError
+  [SEED, 4, 57], // garbage VR copied into the de-identified file made it unreadable
+  [2, 5, 135], // US mutated to UV: written as a long VR, which dicom-parser reads as short
+  [1, 0, 0], // mutate() itself overran a DataView on a file cut below 4 bytes (test bug)
 ];
 
 function bases(): [string, Uint8Array][] {
@@ -116,18 +118,19 @@ describe('fuzz: mutated files never throw, hang or over-allocate', () => {
   it(`${MUTANTS_PER_BASE} mutants of each of 8 syntaxes (seed ${SEED})`, async () => {
     const all = bases();
     const rss0 = process.memoryUsage().rss;
-    const order: [number, number][] = [...REGRESSIONS];
-    for (let bi = 0; bi < all.length; bi++) for (let m = 0; m < MUTANTS_PER_BASE; m++) order.push([bi, m]);
+    const order: [number, number, number][] = [...REGRESSIONS];
+    for (let bi = 0; bi < all.length; bi++)
+      for (let m = 0; m < MUTANTS_PER_BASE; m++) order.push([SEED, bi, m]);
     let refused = 0;
-    for (const [bi, m] of order) {
+    for (const [seed, bi, m] of order) {
       const [name, base] = all[bi]!;
-      const rnd = seededRandom(SEED + bi * 10_007 + m * 7919);
+      const rnd = seededRandom(seed + bi * 10_007 + m * 7919);
       const mutant = mutate(base, rnd);
       try {
         await checkMutant(mutant);
       } catch (e) {
         throw new Error(
-          `fuzz failure: base ${bi} (${name}), mutant ${m}: ${e instanceof Error ? e.message : String(e)}`,
+          `fuzz failure: seed ${seed}, base ${bi} (${name}), mutant ${m}: ${e instanceof Error ? e.message : String(e)}`,
         );
       }
       if (!inspectDicom(mutant).ok) refused++;
