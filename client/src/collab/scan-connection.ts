@@ -52,6 +52,7 @@ export class ScanConnection {
   private persistence: IndexeddbPersistence | undefined;
   private loaded = false;
   private everSynced = false;
+  private attemptFailed = false;
   private refusal: Refusal | undefined;
   /** A discard happened and no sync has completed since: a second refusal stops. */
   private resyncPending = false;
@@ -121,6 +122,7 @@ export class ScanConnection {
     this.doc = doc;
     this.loaded = false;
     this.everSynced = false;
+    this.attemptFailed = false;
     doc.getMap('meta').observe(this.onMeta);
     const persistence = new IndexeddbPersistence(localDbName(this.room), doc);
     this.persistence = persistence;
@@ -175,6 +177,7 @@ export class ScanConnection {
     const action = classifyClose(code);
     switch (action.kind) {
       case 'retry':
+        this.attemptFailed = true;
         this.emit();
         return;
       case 'stop':
@@ -234,6 +237,7 @@ export class ScanConnection {
       connected: provider?.wsconnected ?? false,
       synced: provider?.synced ?? false,
       everSynced: this.everSynced,
+      attemptFailed: this.attemptFailed,
       browserOnline: navigator.onLine,
       locked,
       refusal: this.refusal,

@@ -5,6 +5,7 @@ const base = {
   connected: false,
   synced: false,
   everSynced: false,
+  attemptFailed: false,
   browserOnline: true,
   locked: false,
   refusal: undefined,
@@ -35,6 +36,7 @@ describe('connection status', () => {
     expect(deriveStatus({ ...base, connected: true, synced: true, everSynced: true }).state).toBe('synced');
     expect(deriveStatus({ ...base, everSynced: true }).state).toBe('offline');
     expect(deriveStatus({ ...base, browserOnline: false }).state).toBe('offline');
+    expect(deriveStatus({ ...base, attemptFailed: true }).state).toBe('offline');
     expect(deriveStatus({ ...base, connected: true, synced: true, locked: true }).state).toBe('locked');
     const refusal = { code: 4401, reason: 'expired', discarded: false, stopped: true };
     expect(deriveStatus({ ...base, connected: true, synced: true, refusal }).state).toBe('refused');

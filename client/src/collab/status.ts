@@ -59,6 +59,8 @@ export interface StatusInputs {
   readonly connected: boolean;
   readonly synced: boolean;
   readonly everSynced: boolean;
+  /** A connection attempt has closed since this doc opened (the network or server is down). */
+  readonly attemptFailed: boolean;
   readonly browserOnline: boolean;
   readonly locked: boolean;
   readonly refusal: Refusal | undefined;
@@ -70,6 +72,7 @@ export function deriveStatus(i: StatusInputs): ConnectionStatus {
   if (i.refusal?.stopped) return { state: 'refused', ...refusal };
   if (i.locked && i.synced) return { state: 'locked', ...refusal };
   if (i.connected && i.synced) return { state: 'synced', ...refusal };
-  if (!i.browserOnline || i.everSynced) return { state: i.locked ? 'locked' : 'offline', ...refusal };
+  if (!i.browserOnline || i.everSynced || i.attemptFailed)
+    return { state: i.locked ? 'locked' : 'offline', ...refusal };
   return { state: 'connecting', ...refusal };
 }
