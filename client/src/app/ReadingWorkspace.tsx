@@ -13,6 +13,7 @@ import { describeRefusal } from '../collab/status.js';
 import { ConsensusPanel } from '../consensus/ConsensusPanel.js';
 import { type Tool, ViewerController } from '../viewer/controller.js';
 import { DecodeClient } from '../viewer/decode-client.js';
+import type { DecodeTimings } from '../viewer/decode-protocol.js';
 import { type DecodedImage, placeholderImage } from '../viewer/dicom.js';
 import { ImageCanvas } from '../viewer/ImageCanvas.js';
 import { type ImageBox, type ImagePoint, boxToScreen } from '../viewer/transform.js';
@@ -25,14 +26,18 @@ import { StatusBadge } from './StatusBadge.js';
 
 type ImageState =
   | { kind: 'loading' }
-  | { kind: 'ready'; image: DecodedImage; ms: number }
-  | { kind: 'placeholder'; image: DecodedImage; why: string };
+  | { kind: 'ready'; image: DecodedImage; requestedAt: number; timings: DecodeTimings }
+  | { kind: 'placeholder'; image: DecodedImage; why: string; requestedAt: number };
 
 const CURSOR_INTERVAL_MS = 66; // ~15 updates per second
 
 let decoder: DecodeClient | undefined;
 
-function useScanImage(scan: SessionScan, token: string): ImageState {
+/**
+ * Fetches and decodes the scan in the worker. The controller gets the image (fit, presets)
+ * before React renders it, so the very first frame on the canvas is already the right one.
+ */
+function useScanImage(scan: SessionScan, token: string, controller: ViewerController): ImageState {
   const [state, setState] = useState<ImageState>({ kind: 'loading' });
   useEffect(() => {
     let live = true;
@@ -42,19 +47,22 @@ function useScanImage(scan: SessionScan, token: string): ImageState {
     decoder.decode(dicomUrl(scan.scanId), token).then((r) => {
       if (!live) return;
       if (r.ok) {
-        setState({ kind: 'ready', image: r.image, ms: performance.now() - started });
+        controller.setImage(r.image);
+        setState({ kind: 'ready', image: r.image, requestedAt: started, timings: r.timings });
       } else {
         const why =
           r.status === 404
             ? 'No pixel data on the server for this scan yet'
             : `Image unavailable: ${r.message}`;
-        setState({ kind: 'placeholder', image: placeholderImage(scan.rows, scan.columns), why });
+        const image = placeholderImage(scan.rows, scan.columns);
+        controller.setImage(image);
+        setState({ kind: 'placeholder', image, why, requestedAt: started });
       }
     });
     return () => {
       live = false;
     };
-  }, [scan.scanId, scan.rows, scan.columns, token]);
+  }, [scan.scanId, scan.rows, scan.columns, token, controller]);
   return state;
 }
 
@@ -117,11 +125,8 @@ export function ReadingWorkspace({
 
   const controller = useMemo(() => new ViewerController(), []);
   const viewer = useSyncExternalStore(controller.subscribe, controller.getState);
-  const imageState = useScanImage(scan, auth.token);
+  const imageState = useScanImage(scan, auth.token, controller);
   const image = imageState.kind === 'loading' ? undefined : imageState.image;
-  useEffect(() => {
-    if (image) controller.setImage(image);
-  }, [controller, image]);
 
   const [selectedId, setSelectedId] = useState<string | undefined>();
   const [picker, setPicker] = useState<PickerState | undefined>();
@@ -129,6 +134,15 @@ export function ReadingWorkspace({
   const [notice, setNotice] = useState<string | undefined>();
   const [lockedByMe, setLockedByMe] = useState(false);
   const stageRef = useRef<HTMLDivElement>(null);
+  // Request-to-first-paint, published for the benchmark and the status tooltip.
+  const requestedAt = imageState.kind === 'loading' ? undefined : imageState.requestedAt;
+  const timings = imageState.kind === 'ready' ? imageState.timings : undefined;
+  const onFirstPaint = useCallback(() => {
+    const el = stageRef.current;
+    if (!el || requestedAt === undefined) return;
+    el.dataset.firstPaintMs = (performance.now() - requestedAt).toFixed(1);
+    if (timings) el.dataset.decodeTimings = JSON.stringify(timings);
+  }, [requestedAt, timings]);
 
   const status = live?.snapshot.status ?? { state: 'connecting' as const };
   const locked = snap.meta.locked || lockedByMe || (scan.locked && status.state !== 'synced');
@@ -541,7 +555,7 @@ export function ReadingWorkspace({
               screenHeight: viewer.screen.height,
             })}
           >
-            {image && <ImageCanvas controller={controller} image={image} />}
+            {image && <ImageCanvas controller={controller} image={image} onFirstPaint={onFirstPaint} />}
             {image && store && (
               <AnnotationStage
                 controller={controller}

@@ -10,11 +10,12 @@ import { CanvasRenderer } from './render.js';
 export function ImageCanvas({
   controller,
   image,
-  onFrame,
+  onFirstPaint,
 }: {
   controller: ViewerController;
   image: DecodedImage | undefined;
-  onFrame?: (ms: number) => void;
+  /** Called once per image, right after its first frame is on the canvas. */
+  onFirstPaint?: () => void;
 }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
 
@@ -23,6 +24,7 @@ export function ImageCanvas({
     if (!canvas || !image) return;
     const renderer = new CanvasRenderer(canvas);
     let frame = 0;
+    let painted = false;
     const draw = () => {
       frame = 0;
       const s = controller.getState();
@@ -31,7 +33,10 @@ export function ImageCanvas({
       canvas.style.width = `${s.screen.width}px`;
       canvas.style.height = `${s.screen.height}px`;
       canvas.dataset.frames = String(renderer.stats().frames);
-      onFrame?.(renderer.stats().lastFrameMs);
+      if (!painted) {
+        painted = true;
+        onFirstPaint?.();
+      }
     };
     const schedule = () => {
       if (frame === 0) frame = requestAnimationFrame(draw);
@@ -44,7 +49,7 @@ export function ImageCanvas({
       unsubscribe();
       if (frame !== 0) cancelAnimationFrame(frame);
     };
-  }, [controller, image, onFrame]);
+  }, [controller, image, onFirstPaint]);
 
   return <canvas ref={canvasRef} className="image-canvas" data-testid="image-canvas" />;
 }
