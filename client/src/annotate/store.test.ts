@@ -26,14 +26,19 @@ function pair() {
     Y.applyUpdate(scratch, update);
     for (const [key, value] of scanDocTypes(scratch).findings.entries()) {
       if (before.get(key) === undefined || JSON.stringify(before.get(key)) !== JSON.stringify(value)) {
-        const ctx: EntryContext = { userId: sender, image, previous: before.get(key) };
+        const prior = before.get(key) as { createdBy?: string } | undefined;
+        const ctx: EntryContext = {
+          userId: sender,
+          image,
+          priorCreators: prior?.createdBy ? [prior.createdBy] : [],
+        };
         const why = checkFindingEntry(key, value, ctx);
         if (why) refusals.push(why);
       }
     }
     for (const [key, value] of scanDocTypes(scratch).globals.entries()) {
       if (!beforeGlobals.has(key)) {
-        const why = checkGlobalEntry(key, value, { userId: sender, image, previous: undefined });
+        const why = checkGlobalEntry(key, value, { userId: sender, image, priorCreators: [] });
         if (why) refusals.push(why);
       }
     }

@@ -1,5 +1,5 @@
 import type { DecodedImage } from './dicom.js';
-import { type Preset, type PresetId, type Voi, dragWindow, presets } from './pipeline.js';
+import { type Preset, type PresetId, type VoiTransform, dragWindow, presets } from './pipeline.js';
 import {
   type ScreenPoint,
   type Size,
@@ -18,7 +18,7 @@ export interface ViewerState {
   readonly image: Size;
   readonly screen: Size;
   readonly view: ViewState;
-  readonly voi: Voi;
+  readonly voi: VoiTransform;
   readonly presetId: PresetId | 'custom';
   readonly invert: boolean;
   readonly tool: Tool;
@@ -46,7 +46,7 @@ export class ViewerController {
       image,
       screen,
       view: fitView(image, screen),
-      voi: { kind: 'window', center: 0.5, width: 1 },
+      voi: { kind: 'window', center: 0.5, width: 1, fn: 'LINEAR' },
       presetId: 'default',
       invert: false,
       tool: 'draw',
@@ -76,13 +76,9 @@ export class ViewerController {
 
   /** A new image: presets are recomputed from its histogram and the view fits it. */
   setImage(decoded: DecodedImage): void {
-    this.presetList = presets(decoded.module, {
-      storedMin: decoded.storedMin,
-      histogram: decoded.histogram,
-      total: decoded.total,
-    });
+    this.presetList = presets(decoded.module, decoded.histogram);
     const m = decoded.module;
-    this.valueRange = Math.abs((decoded.storedMax - decoded.storedMin) * m.rescaleSlope) || 1;
+    this.valueRange = Math.abs((decoded.dataMax - decoded.dataMin) * m.rescaleSlope) || 1;
     const image = { width: m.columns, height: m.rows };
     const first = this.presetList[0];
     this.set({
@@ -144,8 +140,7 @@ export class ViewerController {
 
   dragWindow(dx: number, dy: number): void {
     const auto = this.presetList.find((p) => p.id === 'auto')?.voi;
-    const fallback =
-      auto?.kind === 'window' ? auto : { kind: 'window' as const, center: 0, width: this.valueRange };
+    const fallback = auto?.kind === 'window' ? auto : { center: 0, width: this.valueRange };
     this.set({ voi: dragWindow(this.state.voi, dx, dy, this.valueRange, fallback), presetId: 'custom' });
   }
 

@@ -1,5 +1,5 @@
 import { browserCodecs } from './codecs.js';
-import { DicomError, buildPyramid, frameSamples, parseDicom, toIndexed } from './dicom.js';
+import { DicomError, buildPyramid, parseDicom, storedValues, toIndexed } from './dicom.js';
 import type { DecodeRequest, DecodeResponse } from './decode-protocol.js';
 
 /**
@@ -23,9 +23,9 @@ async function handle(request: DecodeRequest): Promise<DecodeResponse> {
   const fetched = performance.now();
   try {
     const parsed = parseDicom(bytes);
-    const samples = await frameSamples(parsed, browserCodecs);
+    const stored = await storedValues(parsed, browserCodecs);
     const decoded = performance.now();
-    const { data, ...rest } = toIndexed(samples, parsed.module, parsed.transferSyntax);
+    const { data, ...rest } = toIndexed(stored, parsed.module, parsed.transferSyntax);
     const levels = buildPyramid(data, parsed.module.columns, parsed.module.rows);
     const done = performance.now();
     return {

@@ -1,15 +1,30 @@
+import {
+  type LookupTable,
+  type StoredHistogram,
+  type StoredPixelArray,
+  type VoiLutFunction,
+  type VoiWindow,
+  decodeRleFrame,
+  lutFromDescriptor,
+  samplesToStoredValues,
+  storedRange,
+  unpackStoredValues,
+} from '@cxr/shared';
 import * as dicomParser from 'dicom-parser';
 import { inflateRaw } from 'pako';
-import type { PixelModule, VoiLut, VoiWindow } from './pipeline.js';
+import type { PixelModule } from './pipeline.js';
 
-/** The image the viewer displays; index data is `stored - storedMin` so it can address the LUT. */
+/**
+ * The image the viewer displays. Pixel data is kept as `stored - storedRange.min` (the offset
+ * of the shared display LUT), so one table read turns a pixel into its grey.
+ */
 export interface DecodedImage {
   readonly module: PixelModule;
-  readonly storedMin: number;
-  readonly storedMax: number;
-  /** Counts per index (stored - storedMin); feeds presets and the auto-window. */
-  readonly histogram: Uint32Array;
-  readonly total: number;
+  /** Smallest and largest stored value actually present (the drag range). */
+  readonly dataMin: number;
+  readonly dataMax: number;
+  /** Counts per stored value over the whole Bits Stored range; its offset is the index base. */
+  readonly histogram: StoredHistogram;
   /** Pyramid: level 0 at full resolution, then 2x2 averages until the long side is small. */
   readonly levels: readonly PyramidLevel[];
   readonly transferSyntax: string;
@@ -76,28 +91,29 @@ function numbers(dataSet: dicomParser.DataSet, tag: string): number[] {
     .filter((n) => Number.isFinite(n));
 }
 
-function readVoiLut(dataSet: dicomParser.DataSet): VoiLut | undefined {
-  const seq = dataSet.elements.x00283010;
-  const item = seq?.items?.[0]?.dataSet;
-  if (!item) return undefined;
-  const descriptor = item.elements.x00283002;
-  const lutData = item.elements.x00283006;
-  if (!descriptor || !lutData) return undefined;
-  // The descriptor is US or SS depending on the first mapped value; read it as unsigned
-  // and reinterpret the middle value when it is signed.
-  let entries = item.uint16('x00283002', 0) ?? 0;
-  if (entries === 0) entries = 65536;
-  let firstMapped = item.uint16('x00283002', 1) ?? 0;
-  if (dataSet.uint16('x00280103') === 1 && firstMapped > 32767) firstMapped -= 65536;
-  const bits = item.uint16('x00283002', 2) ?? 16;
+function readLut(
+  dataSet: dicomParser.DataSet,
+  sequenceTag: string,
+  signed: boolean,
+): LookupTable | undefined {
+  const item = dataSet.elements[sequenceTag]?.items?.[0]?.dataSet;
+  const descriptorElement = item?.elements.x00283002;
+  const dataElement = item?.elements.x00283006;
+  if (!item || !descriptorElement || !dataElement) return undefined;
+  const descriptor = [0, 1, 2].map((i) => item.uint16('x00283002', i) ?? 0);
+  const entries = descriptor[0] === 0 ? 65536 : (descriptor[0] ?? 0);
+  // LUT Data is OW (or US): 16-bit words; some writers pack 8-bit entries, one per byte.
+  const wide = dataElement.length >= entries * 2;
   const data = new Uint16Array(entries);
-  const byteWidth = lutData.length >= entries * 2 ? 2 : 1;
   for (let i = 0; i < entries; i++) {
-    data[i] =
-      byteWidth === 2 ? (item.uint16('x00283006', i) ?? 0) : (item.byteArray[lutData.dataOffset + i] ?? 0);
+    data[i] = wide ? (item.uint16('x00283006', i) ?? 0) : (item.byteArray[dataElement.dataOffset + i] ?? 0);
   }
-  const explanation = item.string('x00283003');
-  return { firstMapped, bits, data, ...(explanation ? { explanation } : {}) };
+  return lutFromDescriptor(descriptor, data, signed, item.string('x00283003') ?? undefined);
+}
+
+function voiFunction(text: string | undefined): VoiLutFunction {
+  const t = (text ?? '').trim().toUpperCase();
+  return t === 'LINEAR_EXACT' || t === 'SIGMOID' ? t : 'LINEAR';
 }
 
 /** Parses the header and checks everything the display needs before anything is allocated. */
@@ -117,6 +133,7 @@ export function parseDicom(bytes: Uint8Array): ParsedDicom {
   const columns = dataSet.uint16('x00280011') ?? 0;
   const bitsAllocated = dataSet.uint16('x00280100') ?? 0;
   const bitsStored = dataSet.uint16('x00280101') ?? bitsAllocated;
+  const highBit = dataSet.uint16('x00280102') ?? bitsStored - 1;
   const pixelRepresentation = dataSet.uint16('x00280103') === 1 ? 1 : 0;
   const samples = dataSet.uint16('x00280002') ?? 1;
   const photometricText = (dataSet.string('x00280004') ?? 'MONOCHROME2').trim();
@@ -143,53 +160,36 @@ export function parseDicom(bytes: Uint8Array): ParsedDicom {
   }
   const slope = numbers(dataSet, 'x00281053')[0] ?? 1;
   const intercept = numbers(dataSet, 'x00281052')[0] ?? 0;
-  const voiLut = readVoiLut(dataSet);
+  const signed = pixelRepresentation === 1;
+  const voiLut = readLut(dataSet, 'x00283010', signed);
+  const modalityLut = readLut(dataSet, 'x00283000', signed);
   const module: PixelModule = {
     rows,
     columns,
     bitsAllocated,
     bitsStored,
+    highBit,
     pixelRepresentation,
     photometric: photometricText,
     rescaleSlope: slope === 0 ? 1 : slope,
     rescaleIntercept: intercept,
     windows,
+    voiLutFunction: voiFunction(dataSet.string('x00281056')),
     ...(voiLut ? { voiLut } : {}),
+    ...(modalityLut ? { modalityLut } : {}),
   };
   return { module, transferSyntax, dataSet, pixelElement, bytes: dataSet.byteArray };
 }
 
-/** The first frame's raw samples, for native syntaxes, without copying when aligned. */
-function nativeSamples(parsed: ParsedDicom): RawSamples {
+/** Native pixel data through the shared unpacker (High Bit shift, mask, sign, byte order). */
+function nativeStored(parsed: ParsedDicom): StoredPixelArray {
   const { module, pixelElement, bytes, transferSyntax } = parsed;
-  const count = module.rows * module.columns;
-  const byteLength = count * (module.bitsAllocated / 8);
-  if (pixelElement.dataOffset + byteLength > bytes.byteLength || pixelElement.length < byteLength) {
+  const need = module.rows * module.columns * (module.bitsAllocated / 8);
+  if (pixelElement.dataOffset + need > bytes.byteLength || pixelElement.length < need) {
     throw new DicomError('pixel data is shorter than Rows x Columns');
   }
-  const signed = module.pixelRepresentation === 1;
-  if (module.bitsAllocated === 8) {
-    const view = bytes.subarray(pixelElement.dataOffset, pixelElement.dataOffset + count);
-    return signed ? new Int8Array(view.buffer, view.byteOffset, count) : view;
-  }
-  const start = bytes.byteOffset + pixelElement.dataOffset;
-  const bigEndian = transferSyntax === TRANSFER_SYNTAX.explicitBE;
-  let buffer: ArrayBufferLike = bytes.buffer;
-  let offset = start;
-  if (start % 2 !== 0 || bigEndian) {
-    const copy = new Uint8Array(byteLength);
-    copy.set(bytes.subarray(pixelElement.dataOffset, pixelElement.dataOffset + byteLength));
-    if (bigEndian) {
-      for (let i = 0; i < byteLength; i += 2) {
-        const a = copy[i] ?? 0;
-        copy[i] = copy[i + 1] ?? 0;
-        copy[i + 1] = a;
-      }
-    }
-    buffer = copy.buffer;
-    offset = 0;
-  }
-  return signed ? new Int16Array(buffer, offset, count) : new Uint16Array(buffer, offset, count);
+  const frame = bytes.subarray(pixelElement.dataOffset, pixelElement.dataOffset + need);
+  return unpackStoredValues(frame, module, { littleEndian: transferSyntax !== TRANSFER_SYNTAX.explicitBE });
 }
 
 /** Concatenated fragments of the first (only) frame of an encapsulated pixel data element. */
@@ -206,105 +206,64 @@ export function encapsulatedFrame(parsed: ParsedDicom): Uint8Array {
   return frame instanceof Uint8Array ? frame : new Uint8Array(frame);
 }
 
-/** PS3.5 Annex G: RLE with one segment per byte plane, most significant first. */
-export function decodeRle(encoded: Uint8Array, module: PixelModule): RawSamples {
-  const count = module.rows * module.columns;
-  const bytesPerSample = module.bitsAllocated / 8;
-  const view = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
-  if (encoded.byteLength < 64) throw new DicomError('RLE header is truncated');
-  const segments = view.getUint32(0, true);
-  if (segments !== bytesPerSample)
-    throw new DicomError(`RLE has ${segments} segments, expected ${bytesPerSample}`);
-  const out = new Uint8Array(count * bytesPerSample);
-  for (let s = 0; s < segments; s++) {
-    const start = view.getUint32(4 + s * 4, true);
-    const end = s + 1 < segments ? view.getUint32(8 + s * 4, true) : encoded.byteLength;
-    // Segment 0 holds the most significant bytes; samples are little-endian in `out`.
-    const byteIndex = bytesPerSample - 1 - s;
-    let pos = start;
-    let pixel = 0;
-    while (pos < end && pixel < count) {
-      const n = ((encoded[pos++] ?? 0) << 24) >> 24;
-      if (n >= 0) {
-        for (let i = 0; i <= n && pixel < count; i++)
-          out[pixel++ * bytesPerSample + byteIndex] = encoded[pos++] ?? 0;
-      } else if (n !== -128) {
-        const value = encoded[pos++] ?? 0;
-        for (let i = 0; i < 1 - n && pixel < count; i++) out[pixel++ * bytesPerSample + byteIndex] = value;
-      }
-    }
-    if (pixel < count) throw new DicomError('RLE segment is truncated');
-  }
-  const signed = module.pixelRepresentation === 1;
-  if (bytesPerSample === 1) return signed ? new Int8Array(out.buffer) : out;
-  return signed ? new Int16Array(out.buffer) : new Uint16Array(out.buffer);
-}
-
-export async function frameSamples(parsed: ParsedDicom, codecs: Codecs): Promise<RawSamples> {
+/** The first frame as stored values (masked to Bits Stored, sign-extended when signed). */
+export async function storedValues(parsed: ParsedDicom, codecs: Codecs): Promise<StoredPixelArray> {
   const syntax = parsed.transferSyntax;
   switch (syntax) {
     case TRANSFER_SYNTAX.implicitLE:
     case TRANSFER_SYNTAX.explicitLE:
     case TRANSFER_SYNTAX.deflatedLE:
     case TRANSFER_SYNTAX.explicitBE:
-      return nativeSamples(parsed);
-    case TRANSFER_SYNTAX.rle:
-      return decodeRle(encapsulatedFrame(parsed), parsed.module);
+      return nativeStored(parsed);
+    case TRANSFER_SYNTAX.rle: {
+      const decoded = decodeRleFrame(encapsulatedFrame(parsed), parsed.module);
+      if (!decoded.ok) throw new DicomError(decoded.error.message);
+      return unpackStoredValues(decoded.value, parsed.module, { littleEndian: true });
+    }
     case TRANSFER_SYNTAX.jpegLossless57:
     case TRANSFER_SYNTAX.jpegLossless70:
     case TRANSFER_SYNTAX.jpegLsLossless:
     case TRANSFER_SYNTAX.jpegLsNear:
     case TRANSFER_SYNTAX.j2kLossless:
     case TRANSFER_SYNTAX.j2k:
-      return codecs.decode(syntax, encapsulatedFrame(parsed), parsed.module);
+      return samplesToStoredValues(
+        await codecs.decode(syntax, encapsulatedFrame(parsed), parsed.module),
+        parsed.module,
+      );
     default:
       throw new DicomError(`unsupported transfer syntax ${syntax}`);
   }
 }
 
 /**
- * Masks every sample to Bits Stored (sign-extending signed data), then rewrites it as an
- * index into the display LUT (stored - min) and counts the histogram, in two passes.
+ * Rebases stored values onto the display LUT's offset (`stored - storedRange.min`, which fits
+ * 16 bits for every Bits Stored we accept) and counts the histogram, in one pass.
  */
 export function toIndexed(
-  samples: RawSamples,
+  stored: StoredPixelArray,
   module: PixelModule,
   transferSyntax: string,
 ): Omit<DecodedImage, 'levels'> & { data: Uint16Array } {
   const count = module.rows * module.columns;
-  if (samples.length < count) throw new DicomError('decoded frame is smaller than Rows x Columns');
-  const bits = module.bitsStored;
-  const mask = (1 << bits) - 1;
-  const signed = module.pixelRepresentation === 1;
-  const signBit = 1 << (bits - 1);
-  const full = 1 << bits;
-  const values = new Int32Array(count);
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < count; i++) {
-    let v = (samples[i] ?? 0) & mask;
-    if (signed && v >= signBit) v -= full;
-    values[i] = v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  if (count === 0) {
-    min = 0;
-    max = 0;
-  }
-  const histogram = new Uint32Array(max - min + 1);
+  if (stored.length < count) throw new DicomError('decoded frame is smaller than Rows x Columns');
+  const { min, max } = storedRange(module);
+  const counts = new Uint32Array(max - min + 1);
   const data = new Uint16Array(count);
+  let lo = max - min;
+  let hi = 0;
   for (let i = 0; i < count; i++) {
-    const index = (values[i] ?? 0) - min;
+    const index = (stored[i] as number) - min;
     data[i] = index;
-    histogram[index] = (histogram[index] ?? 0) + 1;
+    counts[index] = (counts[index] as number) + 1;
+    if (index < lo) lo = index;
+    if (index > hi) hi = index;
   }
+  if (count === 0) lo = hi = 0;
   return {
     module,
-    storedMin: min,
-    storedMax: max,
-    histogram,
-    total: count,
+    dataMin: lo + min,
+    dataMax: hi + min,
+    histogram: { offset: min, counts, total: count },
     data,
     transferSyntax,
     placeholder: false,
@@ -347,26 +306,28 @@ export function placeholderImage(rows: number, columns: number): DecodedImage {
   const step = 16;
   const width = Math.max(1, Math.ceil(columns / step));
   const height = Math.max(1, Math.ceil(rows / step));
+  const grey = 60;
   const module: PixelModule = {
     rows,
     columns,
-    bitsAllocated: 16,
-    bitsStored: 16,
+    bitsAllocated: 8,
+    bitsStored: 8,
+    highBit: 7,
     pixelRepresentation: 0,
     photometric: 'MONOCHROME2',
     rescaleSlope: 1,
     rescaleIntercept: 0,
-    windows: [{ center: 128, width: 256 }],
+    windows: [{ center: 127.5, width: 256 }],
+    voiLutFunction: 'LINEAR',
   };
-  const histogram = new Uint32Array(1);
-  histogram[0] = width * height;
+  const counts = new Uint32Array(256);
+  counts[grey] = width * height;
   return {
     module,
-    storedMin: 60,
-    storedMax: 60,
-    histogram,
-    total: width * height,
-    levels: [{ step, width, height, data: new Uint16Array(width * height) }],
+    dataMin: grey,
+    dataMax: grey,
+    histogram: { offset: 0, counts, total: width * height },
+    levels: [{ step, width, height, data: new Uint16Array(width * height).fill(grey) }],
     transferSyntax: 'none',
     placeholder: true,
   };

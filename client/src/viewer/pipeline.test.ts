@@ -1,88 +1,90 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type PixelModule,
-  applyWindow,
-  buildDisplayLut,
-  displayGrey,
-  presets,
-  storedValue,
-} from './pipeline.js';
+import { type PixelModule, buildPackedLut, dragWindow, presets } from './pipeline.js';
 
+/**
+ * Known pixels through the whole display chain as the viewer packs it (the chain itself is
+ * `@cxr/shared` imaging, tested there; these pin what the canvas receives).
+ */
 const base: PixelModule = {
   rows: 2,
   columns: 2,
   bitsAllocated: 16,
   bitsStored: 12,
+  highBit: 11,
   pixelRepresentation: 0,
   photometric: 'MONOCHROME2',
   rescaleSlope: 1,
   rescaleIntercept: 0,
   windows: [{ center: 2048, width: 4096 }],
+  voiLutFunction: 'LINEAR',
 };
+const win = (center: number, width: number) => ({
+  kind: 'window' as const,
+  center,
+  width,
+  fn: 'LINEAR' as const,
+});
 
-const grey = (packed: number | undefined) => (packed ?? 0) & 0xff;
+function grey(module: PixelModule, stored: number, voi = win(2048, 4096), invert = false): number {
+  const lut = buildPackedLut(module, voi, invert);
+  const packed = lut.table[stored - lut.offset] ?? 0;
+  expect(packed >>> 24).toBe(0xff);
+  expect((packed >>> 8) & 0xff).toBe(packed & 0xff);
+  return packed & 0xff;
+}
 
-describe('display pipeline', () => {
-  it('masks junk above Bits Stored and sign-extends signed data', () => {
-    expect(storedValue(0xf123, 12, false)).toBe(0x123);
-    expect(storedValue(0x0fff, 12, true)).toBe(-1);
-    expect(storedValue(0x0800, 12, true)).toBe(-2048);
-    expect(storedValue(0x07ff, 12, true)).toBe(2047);
-  });
-
-  it('follows the DICOM linear window function', () => {
-    expect(applyWindow(0, 100, 50)).toBe(0);
-    expect(applyWindow(200, 100, 50)).toBe(1);
-    expect(applyWindow(99.5, 100, 50)).toBeCloseTo(0.5);
-  });
-
+describe('display pipeline as packed for the canvas', () => {
   it('applies rescale before the window (pydicom CR sample: slope 0.684, intercept 200)', () => {
     const m: PixelModule = { ...base, rescaleSlope: 0.684, rescaleIntercept: 200 };
-    // stored 1000 -> 884 modality; window 884 +- 100 maps it to mid grey
-    expect(displayGrey(1000, m, { kind: 'window', center: 884.5, width: 201 }, false)).toBe(128);
+    // stored 1000 -> 884 in modality units, the middle of this window
+    expect(grey(m, 1000, win(884.5, 201))).toBe(128);
   });
 
-  it('inverts MONOCHROME1 after VOI, and the user invert flips it back', () => {
+  it('inverts MONOCHROME1 after the VOI, and the user invert flips it back', () => {
     const m1: PixelModule = { ...base, photometric: 'MONOCHROME1' };
-    const voi = { kind: 'window', center: 2048, width: 4096 } as const;
-    expect(displayGrey(0, m1, voi, false)).toBe(255);
-    expect(displayGrey(4095, m1, voi, false)).toBe(0);
-    expect(displayGrey(0, m1, voi, true)).toBe(0);
-    expect(displayGrey(0, base, voi, false)).toBe(0);
+    expect(grey(m1, 0)).toBe(255);
+    expect(grey(m1, 4095)).toBe(0);
+    expect(grey(m1, 0, win(2048, 4096), true)).toBe(0);
+    expect(grey(base, 0)).toBe(0);
+    // A narrow window on MONOCHROME1: values above the window are black, not white.
+    expect(grey(m1, 3000, win(1000, 200))).toBe(0);
   });
 
-  it('uses the VOI LUT sequence when asked', () => {
-    const m: PixelModule = {
-      ...base,
-      voiLut: { firstMapped: 10, bits: 8, data: Uint16Array.from([0, 51, 255]) },
-    };
-    expect(displayGrey(5, m, { kind: 'lut' }, false)).toBe(0);
-    expect(displayGrey(11, m, { kind: 'lut' }, false)).toBe(51);
-    expect(displayGrey(4000, m, { kind: 'lut' }, false)).toBe(255);
+  it('uses the VOI LUT sequence when chosen', () => {
+    const lut = { firstMapped: 10, bitsPerEntry: 8, data: Uint16Array.from([0, 51, 255]) };
+    const m: PixelModule = { ...base, voiLut: lut };
+    const table = buildPackedLut(m, { kind: 'lut', lut }, false).table;
+    expect((table[5] ?? 0) & 0xff).toBe(0);
+    expect((table[11] ?? 0) & 0xff).toBe(51);
+    expect((table[4000] ?? 0) & 0xff).toBe(255);
   });
 
-  it('builds one packed table that agrees with the per-pixel chain', () => {
-    const m: PixelModule = { ...base, photometric: 'MONOCHROME1', rescaleSlope: 2, rescaleIntercept: -100 };
-    const voi = { kind: 'window', center: 1500, width: 800 } as const;
-    const lut = buildDisplayLut(m, 100, 2000, voi, false);
-    expect(lut.length).toBe(1901);
-    for (const stored of [100, 500, 800, 801, 1000, 2000]) {
-      expect(grey(lut[stored - 100])).toBe(displayGrey(stored, m, voi, false));
-      expect((lut[stored - 100] ?? 0) >>> 24).toBe(0xff);
-    }
+  it('indexes signed data from the most negative stored value', () => {
+    const signed: PixelModule = { ...base, pixelRepresentation: 1 };
+    const lut = buildPackedLut(signed, win(0, 4096), false);
+    expect(lut.offset).toBe(-2048);
+    expect(lut.table.length).toBe(4096);
+    expect((lut.table[0] ?? 0) & 0xff).toBe(0);
   });
 
-  it('offers lung/mediastinum/bone presets relative to the value range, mirrored for MONOCHROME1', () => {
-    const histogram = new Uint32Array(4096).fill(1);
-    const stats = { storedMin: 0, histogram, total: 4096 };
-    const m2 = presets({ ...base, windows: [] }, stats);
-    const m1 = presets({ ...base, windows: [], photometric: 'MONOCHROME1' }, stats);
-    const lung2 = m2.find((p) => p.id === 'lung')?.voi;
-    const lung1 = m1.find((p) => p.id === 'lung')?.voi;
+  it('offers file, lung, mediastinum, bone and auto, mirrored for MONOCHROME1', () => {
+    const counts = new Uint32Array(4096).fill(1);
+    const histogram = { offset: 0, counts, total: 4096 };
+    const m2 = presets({ ...base, windows: [] }, histogram);
+    const m1 = presets({ ...base, windows: [], photometric: 'MONOCHROME1' }, histogram);
+    expect(m2.map((p) => p.id)).toEqual(['default', 'lung', 'mediastinum', 'bone', 'auto']);
+    const lung2 = m2[1]?.voi;
+    const lung1 = m1[1]?.voi;
     if (lung2?.kind !== 'window' || lung1?.kind !== 'window') throw new Error('expected windows');
     expect(lung2.center).toBeLessThan(2048);
     expect(lung1.center).toBeGreaterThan(2048);
     expect(m2[0]?.label).toBe('Auto');
-    expect(presets(base, stats)[0]?.voi).toEqual({ kind: 'window', center: 2048, width: 4096 });
+    expect(presets(base, histogram)[0]?.voi).toEqual(win(2048, 4096));
+  });
+
+  it('drags width with x and centre with y, scaled to the value range', () => {
+    const next = dragWindow(win(1000, 500), 60, -30, 6000, { center: 0, width: 1 });
+    expect(next).toEqual(win(700, 1100));
+    expect(dragWindow(win(1000, 10), -600, 0, 6000, { center: 0, width: 1 })).toMatchObject({ width: 1 });
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildPyramid, placeholderImage, toIndexed } from './dicom.js';
-import type { PixelModule } from './pipeline.js';
-import { buildDisplayLut } from './pipeline.js';
+import { type PixelModule, buildPackedLut } from './pipeline.js';
 import { chooseLevel, renderInto } from './render.js';
 import { axisIndexTable } from './transform.js';
 
@@ -10,22 +9,25 @@ const module: PixelModule = {
   columns: 3,
   bitsAllocated: 16,
   bitsStored: 12,
+  highBit: 11,
   pixelRepresentation: 0,
   photometric: 'MONOCHROME2',
   rescaleSlope: 1,
   rescaleIntercept: 0,
   windows: [],
+  voiLutFunction: 'LINEAR',
 };
 
 describe('renderer', () => {
-  it('masks, indexes and paints known pixels through the LUT, with background outside', () => {
-    // 0xF000 junk above bit 12 must be masked away.
-    const samples = Uint16Array.from([0xf000 | 0, 100, 200, 300, 400, 4095]);
-    const indexed = toIndexed(samples, module, 'test');
-    expect(indexed.storedMin).toBe(0);
-    expect(indexed.storedMax).toBe(4095);
+  it('indexes stored values, counts them and paints known pixels through the LUT', () => {
+    const stored = Uint16Array.from([0, 100, 200, 300, 400, 4095]);
+    const indexed = toIndexed(stored, module, 'test');
+    expect(indexed.dataMin).toBe(0);
+    expect(indexed.dataMax).toBe(4095);
+    expect(indexed.histogram.counts[100]).toBe(1);
+    expect(indexed.histogram.total).toBe(6);
     const levels = buildPyramid(indexed.data, 3, 2);
-    const lut = buildDisplayLut(module, 0, 4095, { kind: 'window', center: 2048, width: 4096 }, false);
+    const lut = buildPackedLut(module, { kind: 'window', center: 2048, width: 4096, fn: 'LINEAR' }, false);
     const vp = {
       view: { scale: 1, panX: 0, panY: 0, flipH: true, flipV: false },
       image: { width: 3, height: 2 },
@@ -33,11 +35,28 @@ describe('renderer', () => {
     };
     const level = chooseLevel(levels, 1);
     const out = new Uint32Array(10);
-    renderInto(out, 5, 2, level, lut, axisIndexTable(vp, 'x', 5, 3, 1), axisIndexTable(vp, 'y', 2, 2, 1), 7);
+    renderInto(
+      out,
+      5,
+      2,
+      level,
+      lut.table,
+      axisIndexTable(vp, 'x', 5, 3, 1),
+      axisIndexTable(vp, 'y', 2, 2, 1),
+      7,
+    );
     const g = (i: number) => ((out[i] ?? 0) === 7 ? -1 : (out[i] ?? 0) & 0xff);
     // flipped horizontally: the first row reads 200, 100, 0 between background columns
     expect([g(0), g(1), g(2), g(3), g(4)]).toEqual([-1, 12, 6, 0, -1]);
     expect(g(6)).toBe(255);
+  });
+
+  it('rebases signed values so the index addresses the LUT', () => {
+    const signed: PixelModule = { ...module, pixelRepresentation: 1 };
+    const indexed = toIndexed(Int16Array.from([-2048, -1, 0, 2047, 5, 6]), signed, 'test');
+    expect(Array.from(indexed.data.slice(0, 4))).toEqual([0, 2047, 2048, 4095]);
+    expect(indexed.histogram.offset).toBe(-2048);
+    expect(indexed.dataMin).toBe(-2048);
   });
 
   it('builds a pyramid of 2x2 averages and picks the coarsest level not coarser than a screen pixel', () => {

@@ -1,5 +1,5 @@
 import type { DecodedImage, PyramidLevel } from './dicom.js';
-import { type Voi, buildDisplayLut } from './pipeline.js';
+import { type PackedLut, type VoiTransform, buildPackedLut } from './pipeline.js';
 import { type Viewport, axisIndexTable } from './transform.js';
 
 /** Opaque RGBA of the reading-room background outside the image. */
@@ -74,8 +74,9 @@ export class CanvasRenderer {
   private pixels: Uint32Array | undefined;
   private columns: Int32Array | undefined;
   private rows: Int32Array | undefined;
-  private lut: Uint32Array | undefined;
+  private lut: PackedLut | undefined;
   private lutKey = '';
+  private lutImage: DecodedImage | undefined;
   private frames = 0;
   private lastFrameMs = 0;
   /** Frame times of the last frames, for the benchmark and the debug overlay. */
@@ -87,7 +88,7 @@ export class CanvasRenderer {
     return { lastFrameMs: this.lastFrameMs, frames: this.frames };
   }
 
-  draw(image: DecodedImage, vp: Viewport, voi: Voi, invert: boolean, pixelRatio: number): void {
+  draw(image: DecodedImage, vp: Viewport, voi: VoiTransform, invert: boolean, pixelRatio: number): void {
     const started = performance.now();
     const width = Math.max(1, Math.round(vp.screen.width * pixelRatio));
     const height = Math.max(1, Math.round(vp.screen.height * pixelRatio));
@@ -101,15 +102,17 @@ export class CanvasRenderer {
       this.imageData = ctx.createImageData(width, height);
       this.pixels = new Uint32Array(this.imageData.data.buffer);
     }
-    const key = `${image.storedMin}:${image.storedMax}:${JSON.stringify(voi)}:${invert}:${image.module.photometric}`;
-    if (!this.lut || key !== this.lutKey) {
-      this.lut = buildDisplayLut(image.module, image.storedMin, image.storedMax, voi, invert, this.lut);
+    // The table depends on the VOI and invert only (the image is fixed for a renderer).
+    const key = `${voi.kind === 'window' ? `${voi.center}:${voi.width}:${voi.fn}` : 'lut'}:${invert}`;
+    if (!this.lut || key !== this.lutKey || this.lutImage !== image) {
+      this.lut = buildPackedLut(image.module, voi, invert, this.lut?.table);
       this.lutKey = key;
+      this.lutImage = image;
     }
     const level = chooseLevel(image.levels, 1 / (vp.view.scale * pixelRatio));
     this.columns = axisIndexTable(vp, 'x', width, level.width, level.step, pixelRatio, this.columns);
     this.rows = axisIndexTable(vp, 'y', height, level.height, level.step, pixelRatio, this.rows);
-    renderInto(this.pixels as Uint32Array, width, height, level, this.lut, this.columns, this.rows);
+    renderInto(this.pixels as Uint32Array, width, height, level, this.lut.table, this.columns, this.rows);
     ctx.putImageData(this.imageData, 0, 0);
     this.lastFrameMs = performance.now() - started;
     this.frames++;
