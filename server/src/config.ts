@@ -34,6 +34,7 @@ const EnvSchema = z.object({
     .default(2 * 1024 * 1024),
   WS_MAX_MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(300),
   WS_MAX_PENDING_MESSAGES: z.coerce.number().int().positive().default(256),
+  WS_DEPENDENCY_WAIT_MS: z.coerce.number().int().positive().default(10_000),
   ROOM_IDLE_UNLOAD_MS: z.coerce.number().int().nonnegative().default(30_000),
   COMPACT_AFTER_UPDATES: z.coerce.number().int().positive().default(500),
   HTTP_BODY_LIMIT_BYTES: z.coerce
@@ -62,6 +63,7 @@ export interface Config {
   readonly wsMaxFrameBytes: number;
   readonly wsMaxMessagesPerSecond: number;
   readonly wsMaxPendingMessages: number;
+  readonly wsDependencyWaitMs: number;
   readonly roomIdleUnloadMs: number;
   readonly compactAfterUpdates: number;
   readonly httpBodyLimitBytes: number;
@@ -94,6 +96,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       wsMaxFrameBytes: e.WS_MAX_FRAME_BYTES,
       wsMaxMessagesPerSecond: e.WS_MAX_MESSAGES_PER_SECOND,
       wsMaxPendingMessages: e.WS_MAX_PENDING_MESSAGES,
+      wsDependencyWaitMs: e.WS_DEPENDENCY_WAIT_MS,
       roomIdleUnloadMs: e.ROOM_IDLE_UNLOAD_MS,
       compactAfterUpdates: e.COMPACT_AFTER_UPDATES,
       httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,

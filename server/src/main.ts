@@ -62,9 +62,12 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const rooms = new RoomRegistry({
     lookupScan: async (key) => {
       const state = await stores.sessions.scanState(key.sessionId, key.scanId);
+      const session = state && (await stores.sessions.get(key.sessionId));
       return (
-        state && {
+        state &&
+        session && {
           image: { rows: state.rows, columns: state.columns },
+          panel: [session.moderatorId, ...session.readerIds],
           locked: state.locked,
           lockVersion: state.lockVersion,
         }
@@ -76,6 +79,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     log,
     idleUnloadMs: config.roomIdleUnloadMs,
     compactAfterUpdates: config.compactAfterUpdates,
+    dependencyWaitMs: config.wsDependencyWaitMs,
   });
   const locks = createLockService(rooms, stores.consensus);
 

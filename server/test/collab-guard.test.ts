@@ -40,7 +40,7 @@ describe('the update guard', () => {
   });
 
   beforeAll(async () => {
-    server = await startTestServer({ WS_MAX_FRAME_BYTES: String(64 * 1024) });
+    server = await startTestServer({ WS_MAX_FRAME_BYTES: String(64 * 1024), WS_DEPENDENCY_WAIT_MS: '300' });
     panel = await createPanel(server, { readers: 2, scans: [{ rows: 1000, columns: 800 }] });
     scan = panel.scanIds[0]!;
     witness = new TestClient(server.url, panel.sessionId, scan, panel.readers[1]!.token);
@@ -141,7 +141,7 @@ describe('the update guard', () => {
       ['unknown label', (id) => ({ ...good('lbl', id), labels: ['Lung opacity'] })],
       ['no labels', (id) => ({ ...good('none', id), labels: [] })],
       ['updatedBy of someone else', () => good('impostor', panel.readers[1]!.id)],
-      ['createdBy of someone else', (id) => ({ ...good('creator', id), createdBy: panel.readers[1]!.id })],
+      ['createdBy of someone off the panel', (id) => ({ ...good('creator', id), createdBy: panel.admin.id })],
       ['id differing from key', (id) => ({ ...good('other-id', id) })],
     ];
     for (const [what, make] of cases) {
@@ -155,9 +155,9 @@ describe('the update guard', () => {
     }
   });
 
-  it('R-GUARD-3: changing the author of an existing finding is refused', async () => {
+  it('R-GUARD-3: attributing a finding to someone off the panel is refused', async () => {
     await expectRefused(
-      (c, id) => putFinding(c.doc, { ...good('witness-box', id), createdBy: id }),
+      (c, id) => putFinding(c.doc, { ...good('witness-box', id), createdBy: panel.outsider.id }),
       4422,
       'createdBy',
     );
@@ -201,7 +201,7 @@ describe('the update guard', () => {
     expect(witness.closes).toEqual([]);
   });
 
-  it('R-GUARD-6: an update with dependencies the server has not seen asks the client to resync (4412)', async () => {
+  it('R-GUARD-6: an update whose dependencies never arrive is held, unapplied, then the client is asked to resync (4412)', async () => {
     const reader = panel.readers[0]!;
     const offline = new Y.Doc();
     putFinding(offline, good('dep-1', reader.id));

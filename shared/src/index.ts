@@ -6,3 +6,4 @@ export * from './protocol/version.js';
 export * from './protocol/close-codes.js';
 export * from './protocol/errors.js';
 export * from './consensus/index.js';
+export * from './imaging/index.js';

@@ -17,6 +17,12 @@ export class Connection {
   readonly id = `c${nextId++}`;
   closed = false;
   lastSentAt = Date.now();
+  /**
+   * Updates that arrived before what they depend on (a client may send a live edit before
+   * its sync step 2 with the offline edits beneath it). Kept merged, unapplied, until the rest
+   * arrives; bounded in count, size and time.
+   */
+  waiting: { update: Uint8Array; count: number; timer: NodeJS.Timeout } | undefined;
 
   constructor(
     readonly socket: PeerSocket,
@@ -37,6 +43,8 @@ export class Connection {
   close(key: CloseKey, detail?: string): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.waiting) clearTimeout(this.waiting.timer);
+    this.waiting = undefined;
     this.socket.close(CLOSE[key].code, closeReason(key, detail));
   }
 }

@@ -3,7 +3,6 @@ import {
   type CloseKey,
   DOC_ROOTS,
   type EntryContext,
-  FindingSchema,
   type ImageSize,
   SERVER_ONLY_ROOTS,
   checkFindingEntry,
@@ -46,6 +45,7 @@ export class UpdateGuard {
   constructor(
     private readonly source: Y.Doc,
     private readonly image: ImageSize,
+    private readonly panel: readonly string[],
   ) {
     this.scratch = this.rebuild();
   }
@@ -93,7 +93,8 @@ export class UpdateGuard {
     for (const [client, after] of tr.afterState) {
       const before = tr.beforeState.get(client) ?? 0;
       if (after === before) continue;
-      if (after - before > MAX_CLOCK_ADVANCE) return { close: 'INVALID_UPDATE', detail: 'update is implausibly long' };
+      if (after - before > MAX_CLOCK_ADVANCE)
+        return { close: 'INVALID_UPDATE', detail: 'update is implausibly long' };
       const structs = this.scratch.store.clients.get(client) ?? [];
       for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
         const struct = structs[i]!;
@@ -117,7 +118,7 @@ export class UpdateGuard {
     }
     const key = item.parentSub;
     const value: unknown = item.content.getContent()[0];
-    const ctx: EntryContext = { userId: this.writer.userId, image: this.image, previous: this.previousValue(item) };
+    const ctx: EntryContext = { userId: this.writer.userId, image: this.image, panel: this.panel };
     const detail =
       root === DOC_ROOTS.findings
         ? checkFindingEntry(key, value, ctx)
@@ -141,7 +142,8 @@ export class UpdateGuard {
     if (root === undefined || !ALL_ROOTS.has(root)) {
       return { close: 'INVALID_UPDATE', detail: 'update touches a type outside the scan-document layout' };
     }
-    if (SERVER_ONLY_ROOTS.has(root)) return { close: 'FORBIDDEN', detail: `${root} are written by the server only` };
+    if (SERVER_ONLY_ROOTS.has(root))
+      return { close: 'FORBIDDEN', detail: `${root} are written by the server only` };
     if (!this.writer.canWrite) return { close: 'FORBIDDEN', detail: 'read-only access to this scan' };
     return undefined;
   }
@@ -151,19 +153,6 @@ export class UpdateGuard {
       return { close: 'TOO_LARGE', detail: `a scan holds at most ${MAX_FINDINGS} findings` };
     }
     return undefined;
-  }
-
-  /**
-   * The value the writer replaced: the item it was written after (its origin), else whatever
-   * the key holds now. `createdBy` must be carried over from it.
-   */
-  private previousValue(item: Y.Item): unknown {
-    if (item.origin) {
-      const origin = Y.getItem(this.scratch.store, item.origin);
-      if (origin instanceof Y.Item && origin.content instanceof Y.ContentAny) return origin.content.getContent()[0];
-    }
-    const current: unknown = this.source.getMap(DOC_ROOTS.findings).get(item.parentSub ?? '');
-    return FindingSchema.safeParse(current).success && item.parentSub !== null ? current : undefined;
   }
 
   private refuse(problem: Problem): GuardVerdict {

@@ -9,6 +9,7 @@ import { KEEPALIVE_FRAME } from './frames.js';
 
 export interface ScanLookup {
   readonly image: ImageSize;
+  readonly panel: readonly string[];
   readonly locked: boolean;
   readonly lockVersion: number;
 }
@@ -21,6 +22,7 @@ export interface RegistryDeps {
   readonly log: Logger;
   readonly idleUnloadMs: number;
   readonly compactAfterUpdates: number;
+  readonly dependencyWaitMs: number;
 }
 
 export type AcquireResult = { ok: true; room: Room } | { ok: false; close: CloseKey; detail: string };
@@ -126,6 +128,7 @@ export class RoomRegistry {
       {
         doc,
         image: scan.image,
+        panel: scan.panel,
         locked: scan.locked,
         lockVersion: scan.lockVersion,
         lastSeq: loaded.lastSeq,
@@ -135,6 +138,7 @@ export class RoomRegistry {
         writer: this.deps.writer,
         compact: this.deps.compact,
         compactAfterUpdates: this.deps.compactAfterUpdates,
+        dependencyWaitMs: this.deps.dependencyWaitMs,
         log: this.deps.log,
         onIdle: (r) => this.scheduleUnload(r),
       },

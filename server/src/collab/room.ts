@@ -15,10 +15,16 @@ import { UpdateGuard } from './guard.js';
 import { STORED_SERVER_ORIGIN } from './origins.js';
 import type { UpdateWriter } from './update-writer.js';
 
+/** Bounds on updates held for missing dependencies, per connection. */
+const MAX_WAITING_UPDATES = 256;
+const MAX_WAITING_BYTES = 4 * 1024 * 1024;
+
 export interface RoomDeps {
   readonly writer: UpdateWriter;
   readonly compact: (room: RoomKey, state: Uint8Array, uptoSeq: number) => Promise<void>;
   readonly compactAfterUpdates: number;
+  /** How long an update may wait for the changes it depends on before the client must resync. */
+  readonly dependencyWaitMs: number;
   readonly log: Logger;
   /** Called when the last connection leaves (the registry decides when to unload). */
   readonly onIdle: (room: Room) => void;
@@ -27,6 +33,8 @@ export interface RoomDeps {
 export interface RoomState {
   readonly doc: Y.Doc;
   readonly image: ImageSize;
+  /** The session's moderator and readers: the only people a finding can be attributed to. */
+  readonly panel: readonly string[];
   readonly locked: boolean;
   readonly lockVersion: number;
   readonly lastSeq: number;
@@ -67,7 +75,7 @@ export class Room {
     this.lockVersion = state.lockVersion;
     this.lastSeq = state.lastSeq;
     this.logLength = state.logLength;
-    this.guard = new UpdateGuard(this.doc, this.image);
+    this.guard = new UpdateGuard(this.doc, this.image, state.panel);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin));
   }
 
@@ -104,12 +112,18 @@ export class Room {
         return;
       }
       case 'update': {
-        const verdict = this.guard.check(frame.update, conn, this.locked);
+        const update = conn.waiting ? Y.mergeUpdates([conn.waiting.update, frame.update]) : frame.update;
+        const verdict = this.guard.check(update, conn, this.locked);
         if (!verdict.ok) {
+          if (verdict.close === 'RESYNC' && this.wait(conn, update)) return;
           this.refuse(conn, verdict.close, verdict.detail);
           return;
         }
-        if (verdict.changed) Y.applyUpdate(this.doc, frame.update, conn);
+        if (conn.waiting) {
+          clearTimeout(conn.waiting.timer);
+          conn.waiting = undefined;
+        }
+        if (verdict.changed) Y.applyUpdate(this.doc, update, conn);
         return;
       }
       case 'awareness': {
@@ -172,6 +186,19 @@ export class Room {
   destroy(): void {
     this.guard.destroy();
     this.doc.destroy();
+  }
+
+  /** Holds an update whose dependencies have not arrived yet; false when over the bounds. */
+  private wait(conn: Connection, update: Uint8Array): boolean {
+    const count = (conn.waiting?.count ?? 0) + 1;
+    if (count > MAX_WAITING_UPDATES || update.byteLength > MAX_WAITING_BYTES) return false;
+    if (conn.waiting) clearTimeout(conn.waiting.timer);
+    const timer = setTimeout(() => {
+      if (conn.waiting) this.refuse(conn, 'RESYNC', 'update depends on changes that never arrived');
+    }, this.deps.dependencyWaitMs);
+    timer.unref();
+    conn.waiting = { update, count, timer };
+    return true;
   }
 
   private refuse(conn: Connection, key: CloseKey, detail: string): void {

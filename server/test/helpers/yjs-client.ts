@@ -37,7 +37,7 @@ export class TestClient {
         maxBackoffTime: 300,
       },
     );
-    this.provider.on('connection-close', (event: CloseEvent | null) => {
+    this.provider.on('connection-close', (event: { code: number; reason: string } | null) => {
       if (event) this.closes.push({ code: event.code, reason: event.reason });
     });
   }

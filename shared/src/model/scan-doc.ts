@@ -109,8 +109,12 @@ export function withdrawGlobal(doc: Y.Doc, label: GlobalLabel): void {
 export interface EntryContext {
   readonly userId: string;
   readonly image: ImageSize;
-  /** The value the key held before this update (for keeping `createdBy`). */
-  readonly previous: unknown;
+  /**
+   * Who may be named as a finding's author: the session's panel. Exact provenance cannot be
+   * checked under concurrency (the value a writer replaced may already be collected), but no
+   * one can attribute a box to someone outside the panel.
+   */
+  readonly panel: readonly string[];
 }
 
 export function checkFindingEntry(key: string, value: unknown, ctx: EntryContext): string | undefined {
@@ -120,9 +124,9 @@ export function checkFindingEntry(key: string, value: unknown, ctx: EntryContext
   if (finding.id !== key) return `finding ${clip(key)}: id differs from its key`;
   if (!boxInsideImage(finding.box, ctx.image)) return `finding ${clip(key)}: box outside the image`;
   if (finding.updatedBy !== ctx.userId) return `finding ${clip(key)}: updatedBy must be the sender`;
-  const previous = FindingSchema.safeParse(ctx.previous);
-  const createdBy = previous.success ? previous.data.createdBy : ctx.userId;
-  if (finding.createdBy !== createdBy) return `finding ${clip(key)}: createdBy cannot change`;
+  if (finding.createdBy !== ctx.userId && !ctx.panel.includes(finding.createdBy)) {
+    return `finding ${clip(key)}: createdBy must be a member of the panel`;
+  }
   return undefined;
 }
 

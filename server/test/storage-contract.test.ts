@@ -1,0 +1,151 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { type Stores, openStores } from '../src/db/stores.js';
+import { PG_URL, pgSchemaName, tempDir } from './helpers/test-server.js';
+
+/**
+ * One contract for every storage back end: SQLite (embedded default) and PostgreSQL
+ * (DATABASE_URL). Each case runs against both.
+ */
+const backends: Array<{ name: string; open: () => Promise<{ stores: Stores; drop: () => Promise<void> }> }> =
+  [
+    {
+      name: 'sqlite',
+      open: async () => ({
+        stores: await openStores({ sqliteFile: `${tempDir()}/contract.sqlite` }),
+        drop: async () => {},
+      }),
+    },
+    {
+      name: 'postgres',
+      open: async () => {
+        const schema = pgSchemaName();
+        const stores = await openStores({ databaseUrl: PG_URL, pgSchema: schema });
+        return {
+          stores,
+          drop: async () => {
+            const client = new pg.Client({ connectionString: PG_URL });
+            await client.connect();
+            await client.query(`DROP SCHEMA ${schema} CASCADE`);
+            await client.end();
+          },
+        };
+      },
+    },
+  ];
+
+describe.each(backends)('storage contract: $name', ({ open }) => {
+  let stores: Stores;
+  let drop: () => Promise<void>;
+  const room = { sessionId: 's1', scanId: 'scan-1' };
+
+  beforeAll(async () => {
+    ({ stores, drop } = await open());
+  });
+  afterAll(async () => {
+    await stores.db.close();
+    await drop();
+  });
+
+  it('R-STORE-1: users are created once per username and read back', async () => {
+    const user = await stores.users.create({ username: 'alice', passwordHash: 'h', role: 'reader' });
+    expect(await stores.users.byUsername('alice')).toMatchObject({
+      id: user.id,
+      role: 'reader',
+      passwordHash: 'h',
+    });
+    expect(await stores.users.byId(user.id)).toMatchObject({ username: 'alice', disabled: false });
+    await expect(
+      stores.users.create({ username: 'alice', passwordHash: 'x', role: 'admin' }),
+    ).rejects.toThrow();
+    expect(await stores.users.count()).toBe(1);
+  });
+
+  it('R-STORE-2: sessions keep panel and scan order; membership is answered per session', async () => {
+    const mod = await stores.users.create({ username: 'mod', passwordHash: 'h', role: 'moderator' });
+    const r1 = await stores.users.create({ username: 'r1', passwordHash: 'h', role: 'reader' });
+    const r2 = await stores.users.create({ username: 'r2', passwordHash: 'h', role: 'reader' });
+    for (const id of ['b', 'a', 'c'])
+      await stores.scans.register({ id, rows: 10, columns: 20, createdBy: null });
+    expect(await stores.scans.register({ id: 'a', rows: 1, columns: 1, createdBy: null })).toBe(false);
+    expect(await stores.scans.missing(['a', 'zz'])).toEqual(['zz']);
+    const session = await stores.sessions.create(
+      { name: 'S', moderatorId: mod.id, readerIds: [r2.id, r1.id], scanIds: ['c', 'a', 'b'] },
+      mod.id,
+    );
+    expect(session.readerIds).toEqual([r2.id, r1.id]);
+    expect(session.scans.map((s) => s.scanId)).toEqual(['c', 'a', 'b']);
+    expect(await stores.sessions.panelRole(session.id, mod.id)).toBe('moderator');
+    expect(await stores.sessions.panelRole(session.id, r1.id)).toBe('reader');
+    expect(await stores.sessions.panelRole(session.id, 'nobody')).toBeUndefined();
+    expect(await stores.sessions.userCanSeeScan(r1.id, 'a')).toBe(true);
+    expect(await stores.sessions.userCanSeeScan(r1.id, 'zz')).toBe(false);
+    expect(await stores.sessions.listIds(r1.id, false)).toEqual([session.id]);
+    expect(await stores.sessions.scanState(session.id, 'a')).toMatchObject({
+      rows: 10,
+      columns: 20,
+      locked: false,
+    });
+  });
+
+  it('R-STORE-3: appended updates come back in order; compaction keeps the exact state', async () => {
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on('update', (u: Uint8Array) => updates.push(u));
+    for (let i = 0; i < 30; i++) doc.getMap('findings').set(`k${i % 7}`, { i });
+    const seqs = await stores.docs.append(updates.map((data) => ({ room, data, userId: 'u1' })));
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const loaded = await stores.docs.load(room);
+    expect(loaded.updates.length).toBe(30);
+    expect(loaded.lastSeq).toBe(seqs[seqs.length - 1]);
+    const restored = new Y.Doc();
+    for (const u of loaded.updates) Y.applyUpdate(restored, u);
+    expect(restored.getMap('findings').toJSON()).toEqual(doc.getMap('findings').toJSON());
+
+    await stores.docs.compact(room, Y.encodeStateAsUpdate(restored), loaded.lastSeq);
+    doc.getMap('findings').set('after', { i: 99 });
+    await stores.docs.append([{ room, data: updates[updates.length - 1]!, userId: 'u1' }]);
+    const compacted = await stores.docs.load(room);
+    expect(compacted.snapshot).toBeDefined();
+    expect(compacted.logLength).toBe(1);
+    const again = new Y.Doc();
+    Y.applyUpdate(again, compacted.snapshot!);
+    for (const u of compacted.updates) Y.applyUpdate(again, u);
+    expect(again.getMap('findings').toJSON()).toEqual(doc.getMap('findings').toJSON());
+    expect(again.getMap('findings').has('after')).toBe(true);
+  });
+
+  it('R-STORE-4: a batch is all or nothing', async () => {
+    const before = await stores.docs.load({ sessionId: 's2', scanId: 'x' });
+    const bad = { room: { sessionId: 's2', scanId: 'x' }, data: null as unknown as Uint8Array, userId: null };
+    const good = { room: { sessionId: 's2', scanId: 'x' }, data: new Uint8Array([0, 0]), userId: null };
+    await expect(stores.docs.append([good, bad])).rejects.toThrow();
+    expect((await stores.docs.load({ sessionId: 's2', scanId: 'x' })).updates.length).toBe(
+      before.updates.length,
+    );
+  });
+
+  it('R-LOCK-5: only one lock wins; records are immutable versions', async () => {
+    const session = (await stores.sessions.listIds('', true))[0]!;
+    const key = { sessionId: session, scanId: 'a' };
+    const input = (sha: string) => ({
+      version: 1,
+      record: '{}',
+      sha256: sha,
+      lockedBy: 'm',
+      lockedAt: new Date().toISOString(),
+      metaUpdate: new Uint8Array([0, 0]),
+    });
+    const results = await Promise.allSettled([
+      stores.consensus.lock(key, input('one')),
+      stores.consensus.lock(key, input('two')),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled' && r.value === true);
+    expect(won.length).toBe(1);
+    expect((await stores.sessions.scanState(session, 'a'))?.locked).toBe(true);
+    const latest = await stores.consensus.latest(key);
+    expect(latest?.version).toBe(1);
+    expect(['one', 'two']).toContain(latest?.sha256);
+  });
+});
