@@ -62,9 +62,9 @@ describe('scan documents over y-websocket', () => {
     putFinding(clients[0]!.doc, finding('shared', members[0]!.id, 100));
     await until(() => clients.every((c) => c.doc.getMap('findings').has('shared')), 5000, 'shared box seen');
     // Everyone drags the shared box at once: it stays whole (one atomic value) and keeps its author.
-    clients.forEach((c, i) =>
-      putFinding(c.doc, { ...finding('shared', members[i]!.id, 100 + i), createdBy: members[0]!.id }),
-    );
+    for (const [i, c] of clients.entries()) {
+      putFinding(c.doc, { ...finding('shared', members[i]!.id, 100 + i), createdBy: members[0]!.id });
+    }
     await until(
       () => clients.every((c) => readFindings(c.doc).filter((f) => f.id.startsWith('six-')).length === 30),
       8000,
