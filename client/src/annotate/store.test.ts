@@ -26,19 +26,14 @@ function pair() {
     Y.applyUpdate(scratch, update);
     for (const [key, value] of scanDocTypes(scratch).findings.entries()) {
       if (before.get(key) === undefined || JSON.stringify(before.get(key)) !== JSON.stringify(value)) {
-        const prior = before.get(key) as { createdBy?: string } | undefined;
-        const ctx: EntryContext = {
-          userId: sender,
-          image,
-          priorCreators: prior?.createdBy ? [prior.createdBy] : [],
-        };
+        const ctx: EntryContext = { userId: sender, image, panel: ['alice', 'bob'] };
         const why = checkFindingEntry(key, value, ctx);
         if (why) refusals.push(why);
       }
     }
     for (const [key, value] of scanDocTypes(scratch).globals.entries()) {
       if (!beforeGlobals.has(key)) {
-        const why = checkGlobalEntry(key, value, { userId: sender, image, priorCreators: [] });
+        const why = checkGlobalEntry(key, value, { userId: sender, image, panel: ['alice', 'bob'] });
         if (why) refusals.push(why);
       }
     }
@@ -106,7 +101,7 @@ describe('YAnnotationStore', () => {
     expect(refusals).toEqual([]);
   });
 
-  it('undoing the delete of someone else box re-creates it as mine, which the server accepts', () => {
+  it('undoing the delete of someone else box restores it with its author, edited by me', () => {
     const { alice, bob, b, refusals } = pair();
     const r = bob.addFinding(box, ['Emphysema']);
     if (!r.ok) throw new Error(r.reason);
@@ -115,6 +110,7 @@ describe('YAnnotationStore', () => {
     alice.undo();
     const [f] = readFindings(b);
     expect(f?.labels).toEqual(['Emphysema']);
+    expect(f?.createdBy).toBe('bob');
     expect(f?.updatedBy).toBe('alice');
     expect(refusals).toEqual([]);
   });

@@ -212,9 +212,10 @@ export class YAnnotationStore implements AnnotationStore {
 
   /**
    * Undo restores earlier values, which may carry another member's `updatedBy` (say I moved
-   * your box and undo the move) or a `createdBy` the server would not accept from me when it
-   * re-creates a deleted key. The server refuses both, so the restored values are re-stamped
-   * with this user inside the same transaction, before any update leaves the doc. The
+   * your box and undo the move, or restore a box of yours I deleted). The server refuses writes
+   * in someone else's name, so restored values are re-stamped `updatedBy` = this user inside the
+   * same transaction, before any update leaves the doc; `createdBy` keeps the original author
+   * (a panel member, which the server accepts) so authorship survives in the exports. The
    * `undoing`/`redoing` flag is held for the whole outer transaction so the undo manager files
    * the change on the right stack.
    */
@@ -246,10 +247,8 @@ export class YAnnotationStore implements AnnotationStore {
       if (beforeFindings.get(id) === value) continue;
       const parsed = FindingSchema.safeParse(value);
       if (!parsed.success) continue;
-      const previous = FindingSchema.safeParse(beforeFindings.get(id));
-      const createdBy = previous.success ? previous.data.createdBy : this.userId;
-      if (parsed.data.updatedBy !== this.userId || parsed.data.createdBy !== createdBy) {
-        putFinding(this.doc, { ...parsed.data, createdBy, updatedBy: this.userId, updatedAt: now });
+      if (parsed.data.updatedBy !== this.userId) {
+        putFinding(this.doc, { ...parsed.data, updatedBy: this.userId, updatedAt: now });
       }
     }
     for (const [label, value] of types.globals.entries()) {
