@@ -1,10 +1,15 @@
 import { type Finding, putFinding, proposeGlobal } from '@cxr/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ServerProcess } from './helpers/server-process.js';
-import { createPanel, freePort, tempDir } from './helpers/test-server.js';
+import { PG_URL, createPanel, freePort, pgSchemaName, tempDir } from './helpers/test-server.js';
 import { TestClient, docJson, until } from './helpers/yjs-client.js';
 
-describe('durability across kill -9', () => {
+const backends = [
+  { name: 'sqlite', env: () => ({}) },
+  { name: 'postgres', env: () => ({ DATABASE_URL: PG_URL, DATABASE_SCHEMA: pgSchemaName() }) },
+];
+
+describe.each(backends)('durability across kill -9 ($name)', ({ env: backendEnv }) => {
   const servers: ServerProcess[] = [];
   afterAll(async () => {
     for (const s of servers) await s.stop('SIGKILL');
@@ -13,7 +18,7 @@ describe('durability across kill -9', () => {
   it('R-DUR-1: state broadcast before a kill -9 is identical after restart', async () => {
     const dataDir = tempDir('cxr-crash-');
     // Compact often so the restart restores from a snapshot plus a log tail.
-    const env = { DATA_DIR: dataDir, COMPACT_AFTER_UPDATES: '25' };
+    const env = { DATA_DIR: dataDir, COMPACT_AFTER_UPDATES: '25', ...backendEnv() };
     const first = new ServerProcess(await freePort(), env);
     servers.push(first);
     await first.start();
