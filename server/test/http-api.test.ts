@@ -100,9 +100,6 @@ describe('HTTP API', () => {
   });
 
   it('R-PERM-2: sessions: at most 5 readers, a moderator who is not a reader, known people and scans', async () => {
-    const users = (
-      (await admin.call('GET', '/api/users')).body.users as Array<{ id: string; role: string }>
-    ).filter((u) => u.role === 'reader');
     const base = {
       name: 'S',
       moderatorId: panel.moderator.id,

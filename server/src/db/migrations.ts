@@ -100,8 +100,14 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-export async function migrate(db: Kysely<Database>, dialect: DialectName): Promise<void> {
-  const migrator = new Migrator({ db, provider: new StaticProvider(dialect) });
+export async function migrate(db: Kysely<Database>, dialect: DialectName, schema?: string): Promise<void> {
+  // With a schema, the migrator's own tables live there too; otherwise two schemas in one
+  // database would see each other's migration state.
+  const migrator = new Migrator({
+    db,
+    provider: new StaticProvider(dialect),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

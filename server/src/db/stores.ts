@@ -19,7 +19,7 @@ export interface Stores {
 export async function openStores(options: DbOptions): Promise<Stores> {
   const db = await openDb(options);
   try {
-    await migrate(db.kysely, db.dialect);
+    await migrate(db.kysely, db.dialect, options.databaseUrl ? options.pgSchema : undefined);
   } catch (error) {
     await db.close();
     throw error;
