@@ -35,6 +35,7 @@ const EnvSchema = z.object({
   WS_MAX_MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(300),
   WS_MAX_PENDING_MESSAGES: z.coerce.number().int().positive().default(256),
   WS_DEPENDENCY_WAIT_MS: z.coerce.number().int().positive().default(10_000),
+  WS_KEEPALIVE_MS: z.coerce.number().int().positive().default(10_000),
   ROOM_IDLE_UNLOAD_MS: z.coerce.number().int().nonnegative().default(30_000),
   COMPACT_AFTER_UPDATES: z.coerce.number().int().positive().default(500),
   HTTP_BODY_LIMIT_BYTES: z.coerce
@@ -42,6 +43,13 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(1024 * 1024),
+  MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
+  MAX_UPLOAD_FILES: z.coerce.number().int().positive().default(100),
+  DEID_PROFILE: z.enum(['basic', 'vindr']).default('basic'),
   DEMO_DATA: bool.default(false),
 });
 
@@ -64,9 +72,16 @@ export interface Config {
   readonly wsMaxMessagesPerSecond: number;
   readonly wsMaxPendingMessages: number;
   readonly wsDependencyWaitMs: number;
+  readonly wsKeepaliveMs: number;
   readonly roomIdleUnloadMs: number;
   readonly compactAfterUpdates: number;
   readonly httpBodyLimitBytes: number;
+  /** Largest DICOM file accepted by upload (each part of a multipart upload); larger is 413. */
+  readonly maxUploadBytes: number;
+  /** Most files in one multipart upload. */
+  readonly maxUploadFiles: number;
+  /** De-identification profile applied on import: PS3.15 basic, or the VinDr-CXR keep-list. */
+  readonly deidProfile: z.infer<typeof EnvSchema>['DEID_PROFILE'];
   readonly demoData: boolean;
 }
 
@@ -97,9 +112,13 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       wsMaxMessagesPerSecond: e.WS_MAX_MESSAGES_PER_SECOND,
       wsMaxPendingMessages: e.WS_MAX_PENDING_MESSAGES,
       wsDependencyWaitMs: e.WS_DEPENDENCY_WAIT_MS,
+      wsKeepaliveMs: e.WS_KEEPALIVE_MS,
       roomIdleUnloadMs: e.ROOM_IDLE_UNLOAD_MS,
       compactAfterUpdates: e.COMPACT_AFTER_UPDATES,
       httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      maxUploadFiles: e.MAX_UPLOAD_FILES,
+      deidProfile: e.DEID_PROFILE,
       demoData: e.DEMO_DATA,
     },
   };

@@ -80,6 +80,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     idleUnloadMs: config.roomIdleUnloadMs,
     compactAfterUpdates: config.compactAfterUpdates,
     dependencyWaitMs: config.wsDependencyWaitMs,
+    keepaliveMs: config.wsKeepaliveMs,
   });
   const locks = createLockService(rooms, stores.consensus);
 

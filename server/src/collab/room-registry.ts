@@ -23,12 +23,11 @@ export interface RegistryDeps {
   readonly idleUnloadMs: number;
   readonly compactAfterUpdates: number;
   readonly dependencyWaitMs: number;
+  /** Idle connections get a no-op frame this often, so y-websocket clients do not time out. */
+  readonly keepaliveMs: number;
 }
 
 export type AcquireResult = { ok: true; room: Room } | { ok: false; close: CloseKey; detail: string };
-
-/** Idle connections get a no-op frame this often, so y-websocket clients do not time out. */
-const KEEPALIVE_MS = 10_000;
 
 /**
  * Loaded rooms by name. A room is loaded once (concurrent joins share the load), kept while
@@ -42,7 +41,7 @@ export class RoomRegistry {
   private readonly keepalive: NodeJS.Timeout;
 
   constructor(private readonly deps: RegistryDeps) {
-    this.keepalive = setInterval(() => this.sendKeepalives(), KEEPALIVE_MS);
+    this.keepalive = setInterval(() => this.sendKeepalives(), deps.keepaliveMs);
     this.keepalive.unref();
   }
 
@@ -160,7 +159,7 @@ export class RoomRegistry {
   }
 
   private sendKeepalives(): void {
-    const before = Date.now() - KEEPALIVE_MS;
+    const before = Date.now() - this.deps.keepaliveMs;
     for (const room of this.rooms.values()) {
       for (const conn of room.conns) if (conn.lastSentAt < before) conn.send(KEEPALIVE_FRAME);
     }
