@@ -13,8 +13,10 @@ import { type YjsEndpoint, attachYjsEndpoint } from './collab/ws-endpoint.js';
 import type { Config } from './config.js';
 import { type Stores, openStores } from './db/stores.js';
 import { createHttpApp } from './http/app.js';
+import { type DicomServices, createDicomServices } from './dicom/services.js';
 import { createAuthGuard } from './http/auth-guard.js';
 import { authRoutes } from './http/routes/auth-routes.js';
+import { dicomRoutes } from './http/routes/dicom-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { lockRoutes } from './http/routes/lock-routes.js';
 import { scanRoutes } from './http/routes/scan-routes.js';
@@ -31,6 +33,8 @@ export interface RunningServer {
   readonly tokens: TokenService;
   readonly rooms: RoomRegistry;
   readonly locks: LockService;
+  /** DICOM import (shared with the demo seed), stored files and thumbnails. */
+  readonly dicom: DicomServices;
   readonly yjs: YjsEndpoint;
   readonly log: Logger;
   /** Stops accepting, closes sockets as "restarting", stores what is pending, closes the database. */
@@ -86,11 +90,26 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
 
   const app = await createHttpApp({ log, bodyLimitBytes: config.httpBodyLimitBytes, clientDir: CLIENT_DIST });
   const requireUser = createAuthGuard(tokens, stores.users);
+  const dicom = createDicomServices({
+    dataDir: config.dataDir,
+    files: stores.scanFiles,
+    profile: config.deidProfile,
+    log,
+  });
+  const upload = await dicomRoutes(app, {
+    dicom,
+    files: stores.scanFiles,
+    scans: stores.scans,
+    sessions: stores.sessions,
+    requireUser,
+    maxUploadBytes: config.maxUploadBytes,
+    maxUploadFiles: config.maxUploadFiles,
+  });
   healthRoutes(app);
   authRoutes(app, { users: stores.users, tokens, requireUser });
   userRoutes(app, { users: stores.users, requireUser });
   sessionRoutes(app, { users: stores.users, scans: stores.scans, sessions: stores.sessions, requireUser });
-  scanRoutes(app, { scans: stores.scans, sessions: stores.sessions, requireUser });
+  scanRoutes(app, { scans: stores.scans, sessions: stores.sessions, requireUser, upload });
   lockRoutes(app, { sessions: stores.sessions, consensus: stores.consensus, locks, requireUser });
 
   const yjs = attachYjsEndpoint(app.server, {
@@ -119,5 +138,5 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     return closing;
   };
 
-  return { config, url, port, app, stores, tokens, rooms, locks, yjs, log, close };
+  return { config, url, port, app, stores, tokens, rooms, locks, dicom, yjs, log, close };
 }

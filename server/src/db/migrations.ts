@@ -90,6 +90,31 @@ function migrations(dialect: DialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_dicom': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('scan_files')
+          .addColumn('scan_id', 'text', (c) => c.primaryKey().references('scans.id'))
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('content_sha256', 'text', (c) => c.notNull().unique())
+          .addColumn('bytes', 'bigint', (c) => c.notNull())
+          .addColumn('transfer_syntax_uid', 'text', (c) => c.notNull())
+          .addColumn('bits_allocated', 'integer', (c) => c.notNull())
+          .addColumn('bits_stored', 'integer', (c) => c.notNull())
+          .addColumn('high_bit', 'integer', (c) => c.notNull())
+          .addColumn('pixel_representation', 'integer', (c) => c.notNull())
+          .addColumn('photometric', 'text', (c) => c.notNull())
+          .addColumn('pixel_spacing', 'text')
+          .addColumn('windows', 'text', (c) => c.notNull())
+          .addColumn('lossy', 'integer', (c) => c.notNull())
+          .addColumn('deid_profile', 'text', (c) => c.notNull())
+          .addColumn('imported_by', 'text')
+          .addColumn('imported_at', 'text', (c) => c.notNull())
+          .execute();
+        // A stored file may only be deleted when no row names it any more.
+        await db.schema.createIndex('scan_files_sha256').on('scan_files').column('sha256').execute();
+      },
+    },
   };
 }
 

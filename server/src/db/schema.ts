@@ -70,6 +70,33 @@ export interface ConsensusRecordsTable {
   locked_at: string;
 }
 
+/**
+ * The de-identified DICOM file behind a scan (one per scan). `sha256` names the stored bytes
+ * (content-addressed under `<dataDir>/dicom`); `content_sha256` is the hash of the upload as
+ * received, unique, so the same file imported twice is found before any work is done. The
+ * original UIDs are never stored.
+ */
+export interface ScanFilesTable {
+  scan_id: string;
+  sha256: string;
+  content_sha256: string;
+  bytes: number;
+  transfer_syntax_uid: string;
+  bits_allocated: number;
+  bits_stored: number;
+  high_bit: number;
+  pixel_representation: number;
+  photometric: string;
+  /** JSON `[rowMm, columnMm]` or null. */
+  pixel_spacing: string | null;
+  /** JSON array of `{center, width, explanation?}`. */
+  windows: string;
+  lossy: number;
+  deid_profile: string;
+  imported_by: string | null;
+  imported_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   scans: ScansTable;
@@ -79,4 +106,5 @@ export interface Database {
   doc_updates: DocUpdatesTable;
   doc_snapshots: DocSnapshotsTable;
   consensus_records: ConsensusRecordsTable;
+  scan_files: ScanFilesTable;
 }

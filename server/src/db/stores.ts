@@ -2,6 +2,7 @@ import { ConsensusStore } from './consensus-store.js';
 import { type Db, type DbOptions, openDb } from './database.js';
 import { DocStore } from './doc-store.js';
 import { migrate } from './migrations.js';
+import { ScanFilesStore } from './scan-files-store.js';
 import { ScansStore } from './scans-store.js';
 import { SessionsStore } from './sessions-store.js';
 import { UsersStore } from './users-store.js';
@@ -11,6 +12,8 @@ export interface Stores {
   readonly db: Db;
   readonly users: UsersStore;
   readonly scans: ScansStore;
+  /** De-identified DICOM files behind scans (metadata; the bytes live under the data directory). */
+  readonly scanFiles: ScanFilesStore;
   readonly sessions: SessionsStore;
   readonly docs: DocStore;
   readonly consensus: ConsensusStore;
@@ -29,6 +32,7 @@ export async function openStores(options: DbOptions): Promise<Stores> {
     db,
     users: new UsersStore(db.kysely),
     scans: new ScansStore(db.kysely),
+    scanFiles: new ScanFilesStore(db.kysely),
     sessions: new SessionsStore(db.kysely),
     docs,
     consensus: new ConsensusStore(db.kysely, docs),

@@ -16,6 +16,21 @@ export const API_ERROR_CODES = [
   'rate_limited',
   'internal',
   'unavailable',
+  'range_not_satisfiable',
+  // DICOM import: why a file was refused (the server's DICOM library defines each one's status).
+  'dicom_empty',
+  'dicom_not_dicom',
+  'dicom_no_preamble',
+  'dicom_truncated',
+  'dicom_malformed',
+  'dicom_too_large',
+  'dicom_unsupported_syntax',
+  'dicom_missing_tag',
+  'dicom_bad_value',
+  'dicom_unsupported_image',
+  'dicom_pixel_length',
+  'dicom_no_fragments',
+  'dicom_decode_failed',
 ] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 

@@ -4,21 +4,23 @@ import type { ScansStore } from '../../db/scans-store.js';
 import type { SessionsStore } from '../../db/sessions-store.js';
 import { type RequireUser, requireRole } from '../auth-guard.js';
 import { ApiError, forbidden, notFound, parseWith } from '../errors.js';
+import type { UploadHandler } from './dicom-upload.js';
 
 export function scanRoutes(
   app: FastifyInstance,
-  deps: { scans: ScansStore; sessions: SessionsStore; requireUser: RequireUser },
+  deps: { scans: ScansStore; sessions: SessionsStore; requireUser: RequireUser; upload?: UploadHandler },
 ) {
-  // Registration by id and size (JSON). DICOM bodies are handled by the ingest routes.
+  // Registration by id and size (JSON); DICOM bodies go to the ingest upload handler.
   app.post('/api/scans', async (req, reply) => {
     const user = await deps.requireUser(req);
     requireRole(user, 'admin', 'moderator');
     const contentType = req.headers['content-type'] ?? '';
     if (!contentType.startsWith('application/json')) {
+      if (deps.upload && isDicomUpload(contentType)) return deps.upload(req, reply, user);
       throw new ApiError(
         415,
         'unsupported_media_type',
-        `cannot register a scan from ${contentType || 'no content type'}`,
+        `cannot create a scan from ${contentType || 'no content type'}; send application/json, application/dicom or multipart/form-data`,
       );
     }
     const body = parseWith(RegisterScanSchema, req.body);
@@ -36,4 +38,11 @@ export function scanRoutes(
     }
     return scan;
   });
+}
+
+function isDicomUpload(contentType: string): boolean {
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return (
+    type === 'application/dicom' || type === 'application/octet-stream' || type === 'multipart/form-data'
+  );
 }

@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Result } from '@cxr/shared';
+import type { Logger } from 'pino';
+import type { NewScanFile, ScanFile, ScanFilesStore } from '../db/scan-files-store.js';
+import { type BlobStore, sha256Hex } from './blob-store.js';
+import { createFrameDecoders, type FrameDecoders } from './codecs/frame-decoders.js';
+import { decodePixels } from './decode.js';
+import { type DeidProfile, deidentify } from './deidentify.js';
+import type { DicomErrorCode } from './errors.js';
+import { inspectDicom } from './inspect.js';
+import { describeTransferSyntax, EXPLICIT_VR_LE } from './transfer-syntax.js';
+import { createUidMapper } from './uid-mapper.js';
+
+/** Why an import was refused: a library error (400/413/415/422) or an id clash (409). */
+export interface ImportRejection {
+  readonly code: DicomErrorCode | 'conflict';
+  readonly status: 400 | 409 | 413 | 415 | 422;
+  readonly message: string;
+}
+
+/** What an import answers: the scan (new, or the one this content already is). */
+export interface ImportedScan {
+  readonly id: string;
+  readonly rows: number;
+  readonly columns: number;
+  readonly bitsAllocated: number;
+  readonly bitsStored: number;
+  readonly photometric: string;
+  readonly pixelSpacingMm: [number, number] | null;
+  readonly windows: ScanFile['windows'];
+  readonly transferSyntaxUid: string;
+  readonly transferSyntax: string;
+  readonly lossy: boolean;
+  readonly bytes: number;
+  readonly sha256: string;
+  /** True when this content was imported before; nothing new was stored. */
+  readonly duplicate: boolean;
+}
+
+export type ImportResult = Result<ImportedScan, ImportRejection>;
+
+export interface ImportInput {
+  /** Name the upload had; gives the image id of a file without a SOP Instance UID. */
+  readonly fileName?: string | undefined;
+  readonly importedBy: string | null;
+}
+
+export interface DicomImporter {
+  importBytes(bytes: Uint8Array, input: ImportInput): Promise<ImportResult>;
+  /** Reads a file from disk and imports it under its own name. */
+  importFile(file: string, importedBy: string | null): Promise<ImportResult>;
+}
+
+export interface ImporterDeps {
+  readonly files: ScanFilesStore;
+  readonly blobs: BlobStore;
+  readonly uidKey: Uint8Array;
+  readonly profile: DeidProfile;
+  readonly log?: Logger | undefined;
+  /** Shared WASM codecs (each loads once); a fresh set by default. */
+  readonly decoders?: FrameDecoders;
+}
+
+/**
+ * The one import path, shared by HTTP uploads, the CLI and the demo seed: validate -> de-identify
+ * -> store the bytes -> add the row. Nothing reaches disk before the file passed every check;
+ * the original bytes and UIDs are never stored, and nothing from the file is logged except
+ * its image id, size and transfer syntax.
+ */
+export function createDicomImporter(deps: ImporterDeps): DicomImporter {
+  const uidMap = createUidMapper(deps.uidKey);
+  const decoders = deps.decoders ?? createFrameDecoders();
+
+  async function importBytes(bytes: Uint8Array, input: ImportInput): Promise<ImportResult> {
+    const contentSha256 = sha256Hex(bytes);
+    const known = await deps.files.byContentSha(contentSha256);
+    if (known) return { ok: true, value: answer(known, true) };
+
+    const inspected = inspectDicom(bytes, input.fileName === undefined ? {} : { fileName: input.fileName });
+    if (!inspected.ok) return inspected;
+    const info = inspected.value;
+    const deid = deidentify(bytes, { profile: deps.profile, uidMap });
+    if (!deid.ok) return deid;
+    const stored = deid.value;
+    if (info.encapsulated) {
+      // Only a decoder finds a corrupt codestream; refuse it now rather than at first view.
+      // Native pixel data needs no decoding: inspect already checked its length.
+      const decoded = await decodePixels(stored, { decoders });
+      if (!decoded.ok) return decoded;
+    }
+    const sha256 = sha256Hex(stored);
+    // No SOP Instance UID and no name: the content itself names the scan.
+    const scanId = info.imageId ?? contentSha256.slice(0, 32);
+
+    const existing = await deps.files.get(scanId);
+    if (existing) {
+      // Different bytes that de-identify to the same file (e.g. only patient tags differ).
+      if (existing.sha256 === sha256) return { ok: true, value: answer(existing, true) };
+      return conflict(`scan ${scanId} already exists with different content`);
+    }
+
+    await deps.blobs.put(stored, sha256);
+    const row: NewScanFile = {
+      scanId,
+      rows: info.rows,
+      columns: info.columns,
+      sha256,
+      contentSha256,
+      bytes: stored.length,
+      // deidentify rewrites native files as explicit VR little endian; fragments stay as they are.
+      transferSyntaxUid: info.encapsulated ? info.transferSyntaxUid : EXPLICIT_VR_LE,
+      bitsAllocated: info.bitsAllocated,
+      bitsStored: info.bitsStored,
+      highBit: info.highBit,
+      pixelRepresentation: info.pixelRepresentation,
+      photometric: info.photometric,
+      pixelSpacingMm: info.pixelSpacingMm ?? null,
+      windows: info.windows,
+      lossy: info.lossy,
+      deidProfile: deps.profile,
+      importedBy: input.importedBy,
+    };
+    const outcome = await deps.files.insert(row);
+    switch (outcome.kind) {
+      case 'inserted':
+        deps.log?.info(
+          { scanId, bytes: stored.length, transferSyntax: row.transferSyntaxUid },
+          'dicom imported',
+        );
+        return { ok: true, value: answer(outcome.file, false) };
+      case 'same_content':
+        return { ok: true, value: answer(outcome.file, true) };
+      case 'id_taken': {
+        // Only drop the bytes if no other scan shares them (identical de-identified content).
+        if (!(await deps.files.referenced(sha256))) await deps.blobs.remove(sha256);
+        const now = await deps.files.get(scanId);
+        if (now && now.sha256 === sha256) return { ok: true, value: answer(now, true) };
+        return conflict(outcome.reason);
+      }
+    }
+  }
+
+  return {
+    importBytes,
+    async importFile(file, importedBy) {
+      const bytes = await fs.promises.readFile(file);
+      return importBytes(bytes, { fileName: path.basename(file), importedBy });
+    },
+  };
+}
+
+function conflict(message: string): ImportResult {
+  return { ok: false, error: { code: 'conflict', status: 409, message } };
+}
+
+function answer(file: ScanFile, duplicate: boolean): ImportedScan {
+  return {
+    id: file.scanId,
+    rows: file.rows,
+    columns: file.columns,
+    bitsAllocated: file.bitsAllocated,
+    bitsStored: file.bitsStored,
+    photometric: file.photometric,
+    pixelSpacingMm: file.pixelSpacingMm,
+    windows: file.windows,
+    transferSyntaxUid: file.transferSyntaxUid,
+    transferSyntax: describeTransferSyntax(file.transferSyntaxUid),
+    lossy: file.lossy,
+    bytes: file.bytes,
+    sha256: file.sha256,
+    duplicate,
+  };
+}

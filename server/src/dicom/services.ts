@@ -1,0 +1,50 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { ScanFilesStore } from '../db/scan-files-store.js';
+import { BlobStore } from './blob-store.js';
+import { createFrameDecoders } from './codecs/frame-decoders.js';
+import type { DeidProfile } from './deidentify.js';
+import { createDicomImporter, type DicomImporter } from './import-service.js';
+import { ThumbnailCache } from './thumbnail-cache.js';
+import { loadUidKey } from './uid-key.js';
+
+/** Everything that reads or writes DICOM files under the data directory. */
+export interface DicomServices {
+  /** De-identified files, `<dataDir>/dicom/ab/cdef...`. */
+  readonly blobs: BlobStore;
+  readonly thumbnails: ThumbnailCache;
+  readonly importer: DicomImporter;
+  /** Where uploads are spooled before import (same disk as the store). */
+  readonly spoolDir: string;
+}
+
+/**
+ * Builds the DICOM services over one data directory; the server, the CLI and the demo seed each
+ * call it, and share files and UID key through the directory.
+ */
+export function createDicomServices(options: {
+  dataDir: string;
+  files: ScanFilesStore;
+  profile: DeidProfile;
+  log?: Logger;
+}): DicomServices {
+  const blobs = new BlobStore(path.join(options.dataDir, 'dicom'));
+  const thumbs = new BlobStore(path.join(options.dataDir, 'thumbnails'), '.png');
+  // One set of WASM codecs for import checks and thumbnails: each codec loads once.
+  const decoders = createFrameDecoders();
+  // Uploads and writes a killed process left behind; a failure here only costs disk space.
+  blobs.sweepTemp().catch((error: unknown) => options.log?.warn({ err: error }, 'DICOM temp sweep failed'));
+  return {
+    blobs,
+    thumbnails: new ThumbnailCache(blobs, thumbs, decoders),
+    importer: createDicomImporter({
+      files: options.files,
+      blobs,
+      uidKey: loadUidKey(options.dataDir),
+      profile: options.profile,
+      log: options.log,
+      decoders,
+    }),
+    spoolDir: path.join(options.dataDir, 'dicom', '.tmp'),
+  };
+}
