@@ -2,6 +2,7 @@
 import { RoleSchema, UsernameSchema, PasswordSchema } from '@cxr/shared';
 import { Command } from 'commander';
 import { hashPassword } from './auth/passwords.js';
+import { registerImportCommand } from './cli/import-command.js';
 import { type Config, configFromProcess } from './config.js';
 import { openStores } from './db/stores.js';
 import { seedDemo } from './demo.js';
@@ -31,7 +32,11 @@ program
     const log = createLogger(config.logLevel);
     const server = await startServer(config, { log });
     if (config.demoData) {
-      const logins = await seedDemo(server.stores, log);
+      const logins = await seedDemo(server.stores, log, {
+        dataDir: config.dataDir,
+        importer: server.dicom.importer,
+        say: (line) => console.log(line),
+      });
       const lines = logins.map((l) => `    ${l.role.padEnd(10)} ${l.username.padEnd(10)} ${l.password}`);
       console.log(`\ncxr-consensus is running at ${server.url}\n\n  Demo log-ins:\n${lines.join('\n')}\n`);
     } else {
@@ -93,6 +98,8 @@ program
       await stores.db.close();
     }
   });
+
+registerImportCommand(program, () => loadConfig());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
