@@ -1,4 +1,12 @@
-import { type Finding, PROTOCOL_VERSION, putFinding } from '@cxr/shared';
+import {
+  type Finding,
+  PROTOCOL_VERSION,
+  proposeGlobal,
+  putFinding,
+  readProgress,
+  setReaderDone,
+  withdrawGlobal,
+} from '@cxr/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
@@ -214,6 +222,42 @@ describe('the update guard', () => {
     socket.ws.send(new Uint8Array(encoder));
     expect((await socket.closed).code).toBe(4412);
     expect(await storedState()).toBe(before);
+  });
+
+  it('R-GUARD-8: members mark only themselves done, and only when the VinDr rules hold', async () => {
+    const other = panel.readers[1]!.id;
+    await expectRefused((c, id) => setReaderDone(c.doc, id, true), 4422, 'at least one global label');
+    await expectRefused((c) => setReaderDone(c.doc, other, false), 4422, 'only themselves');
+    await expectRefused(
+      (c, id) =>
+        c.doc.transact(() => {
+          proposeGlobal(c.doc, 'No finding', id);
+          setReaderDone(c.doc, id, true);
+        }),
+      4422,
+      'excludes every box',
+    );
+    const reader = panel.readers[0]!;
+    const client = new TestClient(server.url, panel.sessionId, scan, reader.token);
+    await until(() => client.synced);
+    client.doc.transact(() => {
+      proposeGlobal(client.doc, 'Pneumonia', reader.id);
+      setReaderDone(client.doc, reader.id, true);
+    });
+    await until(() => witness.doc.getMap('progress').has(reader.id), 5000, 'progress stored');
+    expect(readProgress(witness.doc)).toEqual([expect.objectContaining({ userId: reader.id, done: true })]);
+    withdrawGlobal(client.doc, 'Pneumonia');
+    await until(() => !witness.doc.getMap('globals').has('Pneumonia'), 5000, 'withdrawn');
+    client.destroy();
+    // Someone else's progress may not be removed either.
+    const moderator = new TestClient(server.url, panel.sessionId, scan, panel.moderator.token);
+    await until(() => moderator.synced && moderator.doc.getMap('progress').has(reader.id));
+    moderator.doc.getMap('progress').delete(reader.id);
+    const closed = await moderator.closedByServer();
+    expect(closed.code).toBe(4403);
+    expect(closed.reason).toContain('own progress');
+    moderator.destroy();
+    expect(witness.doc.getMap('progress').has(reader.id)).toBe(true);
   });
 
   it('R-GUARD-7: a valid edit after the refusals is accepted and stored', async () => {

@@ -7,6 +7,10 @@ import {
   SERVER_ONLY_ROOTS,
   checkFindingEntry,
   checkGlobalEntry,
+  checkProgressEntry,
+  checkReadingRules,
+  readFindings,
+  readGlobals,
   isGlobalLabel,
 } from '@cxr/shared';
 import * as Y from 'yjs';
@@ -122,9 +126,14 @@ export class UpdateGuard {
     const detail =
       root === DOC_ROOTS.findings
         ? checkFindingEntry(key, value, ctx)
-        : isGlobalLabel(key)
-          ? checkGlobalEntry(key, value, ctx)
-          : `unknown global label ${key.slice(0, 40)}`;
+        : root === DOC_ROOTS.progress
+          ? checkProgressEntry(key, value, {
+              ...ctx,
+              reading: () => checkReadingRules(readFindings(this.scratch), readGlobals(this.scratch)),
+            })
+          : isGlobalLabel(key)
+            ? checkGlobalEntry(key, value, ctx)
+            : `unknown global label ${key.slice(0, 40)}`;
     return detail ? { close: 'INVALID_UPDATE', detail } : undefined;
   }
 
@@ -133,7 +142,11 @@ export class UpdateGuard {
     let problem: Problem | undefined;
     Y.iterateDeletedStructs(tr, tr.deleteSet, (struct) => {
       if (problem || !(struct instanceof Y.Item)) return;
-      problem = this.rootProblem(roots.get(struct.parent as object));
+      const root = roots.get(struct.parent as object);
+      problem = this.rootProblem(root);
+      if (!problem && root === DOC_ROOTS.progress && struct.parentSub !== this.writer.userId) {
+        problem = { close: 'FORBIDDEN', detail: 'members change only their own progress' };
+      }
     });
     return problem;
   }

@@ -2,7 +2,7 @@ import type { CloseKey, ImageSize } from '@cxr/shared';
 import type { Logger } from 'pino';
 import * as Y from 'yjs';
 import type { LoadedDoc, RoomKey } from '../db/doc-store.js';
-import { Room } from './room.js';
+import { type DocChange, Room } from './room.js';
 import { LOAD_ORIGIN } from './origins.js';
 import type { UpdateWriter } from './update-writer.js';
 import { KEEPALIVE_FRAME } from './frames.js';
@@ -25,6 +25,7 @@ export interface RegistryDeps {
   readonly dependencyWaitMs: number;
   /** Idle connections get a no-op frame this often, so y-websocket clients do not time out. */
   readonly keepaliveMs: number;
+  readonly onChange?: ((room: RoomKey, change: DocChange) => void) | undefined;
 }
 
 export type AcquireResult = { ok: true; room: Room } | { ok: false; close: CloseKey; detail: string };
@@ -140,6 +141,7 @@ export class RoomRegistry {
         dependencyWaitMs: this.deps.dependencyWaitMs,
         log: this.deps.log,
         onIdle: (r) => this.scheduleUnload(r),
+        onChange: (r, change) => this.deps.onChange?.(r.key, change),
       },
     );
     this.rooms.set(name, room);

@@ -12,7 +12,7 @@ import {
   syncUpdateFrame,
 } from './frames.js';
 import { UpdateGuard } from './guard.js';
-import { STORED_SERVER_ORIGIN } from './origins.js';
+import { SERVER_ORIGIN, STORED_SERVER_ORIGIN } from './origins.js';
 import type { UpdateWriter } from './update-writer.js';
 
 /** Bounds on updates held for missing dependencies, per connection. */
@@ -28,6 +28,14 @@ export interface RoomDeps {
   readonly log: Logger;
   /** Called when the last connection leaves (the registry decides when to unload). */
   readonly onIdle: (room: Room) => void;
+  /** Called after stored changes to findings or global labels are broadcast (votes listen). */
+  readonly onChange?: ((room: Room, change: DocChange) => void) | undefined;
+}
+
+/** Keys of `findings` and `globals` whose values changed. */
+export interface DocChange {
+  readonly findings: readonly string[];
+  readonly globals: readonly string[];
 }
 
 export interface RoomState {
@@ -62,6 +70,8 @@ export class Room {
   private logLength: number;
   private compacting = false;
   private durable: Promise<void> = Promise.resolve();
+  private changedFindings = new Set<string>();
+  private changedGlobals = new Set<string>();
 
   constructor(
     readonly key: RoomKey,
@@ -77,6 +87,12 @@ export class Room {
     this.logLength = state.logLength;
     this.guard = new UpdateGuard(this.doc, this.image, state.panel);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin));
+    this.doc.getMap('findings').observe((event) => {
+      for (const key of event.keysChanged) this.changedFindings.add(key);
+    });
+    this.doc.getMap('globals').observe((event) => {
+      for (const key of event.keysChanged) this.changedGlobals.add(key);
+    });
   }
 
   get idle(): boolean {
@@ -170,6 +186,15 @@ export class Room {
     return captured ?? new Uint8Array([0, 0]);
   }
 
+  /**
+   * A change made by the server itself (decisions): applied, stored and then broadcast like any
+   * accepted update. Resolves once stored.
+   */
+  async applyServerChange(change: (doc: Y.Doc) => void): Promise<void> {
+    this.doc.transact(() => change(this.doc), SERVER_ORIGIN);
+    await this.durable;
+  }
+
   /** Applies a server change that is already stored, and broadcasts it. */
   applyStored(update: Uint8Array): void {
     Y.applyUpdate(this.doc, update, STORED_SERVER_ORIGIN);
@@ -217,6 +242,7 @@ export class Room {
       this.durable = this.durable.then(() => this.broadcast(frame, undefined));
       return;
     }
+    if (origin === SERVER_ORIGIN) this.guard.mirror(update);
     const sender = this.senderOf(origin);
     this.inflight++;
     const stored = this.deps.writer.write({ room: this.key, data: update, userId: sender?.userId ?? null });
@@ -225,9 +251,18 @@ export class Room {
       this.lastSeq = seq;
       this.logLength++;
       this.broadcast(syncUpdateFrame(update), sender);
+      this.reportChanges();
       this.maybeCompact();
       if (this.idle) this.deps.onIdle(this);
     });
+  }
+
+  private reportChanges(): void {
+    if (this.changedFindings.size === 0 && this.changedGlobals.size === 0) return;
+    const change = { findings: [...this.changedFindings], globals: [...this.changedGlobals] };
+    this.changedFindings = new Set();
+    this.changedGlobals = new Set();
+    this.deps.onChange?.(this, change);
   }
 
   private senderOf(origin: unknown): Connection | undefined {

@@ -79,6 +79,7 @@ export function docJson(doc: Y.Doc): unknown {
   return {
     findings: sorted(doc.getMap('findings')),
     globals: sorted(doc.getMap('globals')),
+    progress: sorted(doc.getMap('progress')),
     decisions: sorted(doc.getMap('decisions')),
     meta: sorted(doc.getMap('meta')),
   };

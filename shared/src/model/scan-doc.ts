@@ -9,6 +9,8 @@ import {
   type GlobalProposal,
   GlobalProposalSchema,
   type ImageSize,
+  type ReaderProgress,
+  ReaderProgressSchema,
   boxInsideImage,
 } from './schemas.js';
 import type { GlobalLabel } from './labels.js';
@@ -19,19 +21,25 @@ import type { GlobalLabel } from './labels.js';
  * - `findings`: Y.Map finding id -> Finding (one plain value, replaced whole on every edit,
  *   so two people dragging one box never tear it);
  * - `globals`: Y.Map global label -> GlobalProposal (present = proposed);
+ * - `progress`: Y.Map user id -> ReaderProgress (each member writes only their own key);
  * - `decisions`: Y.Map decision key -> Decision (server only);
  * - `meta`: Y.Map of DocMeta fields (server only).
  */
 export const DOC_ROOTS = {
   findings: 'findings',
   globals: 'globals',
+  progress: 'progress',
   decisions: 'decisions',
   meta: 'meta',
 } as const;
 export type DocRoot = (typeof DOC_ROOTS)[keyof typeof DOC_ROOTS];
 
 /** Roots that panel members may write; the rest belong to the server. */
-export const CLIENT_WRITABLE_ROOTS: ReadonlySet<string> = new Set([DOC_ROOTS.findings, DOC_ROOTS.globals]);
+export const CLIENT_WRITABLE_ROOTS: ReadonlySet<string> = new Set([
+  DOC_ROOTS.findings,
+  DOC_ROOTS.globals,
+  DOC_ROOTS.progress,
+]);
 export const SERVER_ONLY_ROOTS: ReadonlySet<string> = new Set([DOC_ROOTS.decisions, DOC_ROOTS.meta]);
 export const ALL_ROOTS: ReadonlySet<string> = new Set(Object.values(DOC_ROOTS));
 
@@ -39,6 +47,7 @@ export const ALL_ROOTS: ReadonlySet<string> = new Set(Object.values(DOC_ROOTS));
 export interface ScanDocTypes {
   readonly findings: Y.Map<unknown>;
   readonly globals: Y.Map<unknown>;
+  readonly progress: Y.Map<unknown>;
   readonly decisions: Y.Map<unknown>;
   readonly meta: Y.Map<unknown>;
 }
@@ -47,6 +56,7 @@ export function scanDocTypes(doc: Y.Doc): ScanDocTypes {
   return {
     findings: doc.getMap(DOC_ROOTS.findings),
     globals: doc.getMap(DOC_ROOTS.globals),
+    progress: doc.getMap(DOC_ROOTS.progress),
     decisions: doc.getMap(DOC_ROOTS.decisions),
     meta: doc.getMap(DOC_ROOTS.meta),
   };
@@ -103,6 +113,35 @@ export function proposeGlobal(doc: Y.Doc, label: GlobalLabel, userId: string, no
 
 export function withdrawGlobal(doc: Y.Doc, label: GlobalLabel): void {
   scanDocTypes(doc).globals.delete(label);
+}
+
+/** A panel member marks the scan done (or not done) for themselves. */
+export function setReaderDone(doc: Y.Doc, userId: string, done: boolean, now = Date.now()): void {
+  const progress: ReaderProgress = { userId, done, updatedAt: now };
+  scanDocTypes(doc).progress.set(userId, progress);
+}
+
+export function readProgress(doc: Y.Doc): ReaderProgress[] {
+  return parsedValues(scanDocTypes(doc).progress, ReaderProgressSchema).sort(byKey((p) => p.userId));
+}
+
+/**
+ * A member's own progress entry; marking done requires the scan's reading to satisfy the
+ * VinDr-CXR rules at that moment.
+ */
+export function checkProgressEntry(
+  key: string,
+  value: unknown,
+  ctx: EntryContext & { readonly reading: () => string[] },
+): string | undefined {
+  const parsed = ReaderProgressSchema.safeParse(value);
+  if (!parsed.success) return `progress ${clip(key)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
+  if (key !== ctx.userId || parsed.data.userId !== ctx.userId) return 'progress: members mark only themselves';
+  if (parsed.data.done) {
+    const problems = ctx.reading();
+    if (problems.length > 0) return `cannot mark done: ${problems[0]}`;
+  }
+  return undefined;
 }
 
 /** Why an entry written by a panel member is refused; `undefined` means acceptable. */

@@ -79,6 +79,12 @@ export const GlobalProposalSchema = z
   .strict();
 export type GlobalProposal = z.infer<typeof GlobalProposalSchema>;
 
+/** Whether a panel member has finished reading the scan (the VinDr rules hold when done). */
+export const ReaderProgressSchema = z
+  .object({ userId: IdSchema, done: z.boolean(), updatedAt: z.number().finite().nonnegative() })
+  .strict();
+export type ReaderProgress = z.infer<typeof ReaderProgressSchema>;
+
 /** A decision on a finding or a global label, written by the server only. */
 export const DecisionSchema = z
   .object({
