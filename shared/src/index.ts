@@ -7,3 +7,4 @@ export * from './protocol/close-codes.js';
 export * from './protocol/errors.js';
 export * from './consensus/index.js';
 export * from './imaging/index.js';
+export * from './protocol/socket-events.js';
