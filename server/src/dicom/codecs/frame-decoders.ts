@@ -23,12 +23,18 @@ export interface FrameDecoders {
 }
 
 /**
+ * The Emscripten modules register global embind names, so each can be instantiated only once
+ * per process ("Cannot register public name 'J2KDecoder' twice"): every decoder set shares these,
+ * created lazily on first use (nothing at import time).
+ */
+let charls: ReturnType<typeof charlsFactory> | undefined;
+let openJpeg: ReturnType<typeof openJpegFactory> | undefined;
+
+/**
  * Creates decoders whose WASM modules load on first use (charls 16-135 ms, openjpeg ~13 ms) and
  * are then reused. Callers own the instance; nothing is created at import time.
  */
 export function createFrameDecoders(): FrameDecoders {
-  let charls: ReturnType<typeof charlsFactory> | undefined;
-  let openJpeg: ReturnType<typeof openJpegFactory> | undefined;
   return {
     async jpegLossless(frame, format) {
       const size = checkSize(jpegFrameSize(frame), format, 'JPEG Lossless');

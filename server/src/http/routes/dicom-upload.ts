@@ -4,7 +4,7 @@ import type { User } from '@cxr/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DicomImporter, ImportedScan, ImportRejection } from '../../dicom/import-service.js';
 import { ApiError } from '../errors.js';
-import { spoolToFile, tooLarge, uploadFileName } from '../upload.js';
+import { type Spooled, spoolToFile, tooLarge, uploadFileName } from '../upload.js';
 
 export interface UploadDeps {
   readonly importer: DicomImporter;
@@ -47,17 +47,13 @@ export function createUploadHandler(deps: UploadDeps): UploadHandler {
     const spooled = await spoolToFile(body, deps.spoolDir, deps.maxUploadBytes).catch((e: unknown) => {
       throw e instanceof ApiError ? closing(reply, e) : e;
     });
-    try {
-      const bytes = await fs.promises.readFile(spooled.file);
-      const result = await deps.importer.importBytes(bytes, {
-        fileName: uploadFileName(req),
-        importedBy: user.id,
-      });
-      if (!result.ok) throw new ApiError(result.error.status, result.error.code, result.error.message);
-      return reply.status(result.value.duplicate ? 200 : 201).send(result.value);
-    } finally {
-      await spooled.remove();
-    }
+    const bytes = await readAndRemove(spooled);
+    const result = await deps.importer.importBytes(bytes, {
+      fileName: uploadFileName(req),
+      importedBy: user.id,
+    });
+    if (!result.ok) throw new ApiError(result.error.status, result.error.code, result.error.message);
+    return reply.status(result.value.duplicate ? 200 : 201).send(result.value);
   };
 }
 
@@ -66,19 +62,17 @@ async function uploadMany(req: FastifyRequest, reply: FastifyReply, user: User, 
   // Parts are consumed one at a time; each file is imported before the next is read.
   for await (const part of req.files()) {
     const fileName = part.filename ? part.filename.split(/[\\/]/).pop() : undefined;
-    const spooled = await spoolToFile(part.file, deps.spoolDir, deps.maxUploadBytes + 1);
-    try {
-      if (part.file.truncated || spooled.bytes > deps.maxUploadBytes) {
-        const e = tooLarge(deps.maxUploadBytes);
-        outcomes.push({ fileName, rejected: { code: 'payload_too_large', status: 413, message: e.message } });
-        continue;
-      }
-      const bytes = await fs.promises.readFile(spooled.file);
-      const result = await deps.importer.importBytes(bytes, { fileName, importedBy: user.id });
-      outcomes.push(result.ok ? { fileName, scan: result.value } : { fileName, rejected: result.error });
-    } finally {
+    // Busboy stops each part at the bound and flags it, so the spool never passes it.
+    const spooled = await spoolToFile(part.file, deps.spoolDir, deps.maxUploadBytes);
+    if (part.file.truncated) {
       await spooled.remove();
+      const e = tooLarge(deps.maxUploadBytes);
+      outcomes.push({ fileName, rejected: { code: 'payload_too_large', status: 413, message: e.message } });
+      continue;
     }
+    const bytes = await readAndRemove(spooled);
+    const result = await deps.importer.importBytes(bytes, { fileName, importedBy: user.id });
+    outcomes.push(result.ok ? { fileName, scan: result.value } : { fileName, rejected: result.error });
   }
   if (outcomes.length === 0) throw new ApiError(400, 'bad_request', 'the upload holds no file');
   const scans = outcomes.flatMap((o) => ('scan' in o ? [{ fileName: o.fileName, ...o.scan }] : []));
@@ -95,6 +89,18 @@ async function uploadMany(req: FastifyRequest, reply: FastifyReply, user: User, 
     });
   }
   return reply.status(207).send({ scans, rejected });
+}
+
+/**
+ * The spooled upload in memory, its temp file already gone: removed before any answer is
+ * sent, so no answer ever leaves a spool file behind.
+ */
+async function readAndRemove(spooled: Spooled): Promise<Buffer> {
+  try {
+    return await fs.promises.readFile(spooled.file);
+  } finally {
+    await spooled.remove();
+  }
 }
 
 /**
