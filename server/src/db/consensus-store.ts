@@ -58,6 +58,43 @@ export class ConsensusStore {
     });
   }
 
+  /**
+   * Reopens a locked scan: the lock flag drops, the document's meta update is stored, and every
+   * record stays (the next lock writes version + 1). Fails if the scan is not locked at `version`.
+   */
+  async unlock(room: RoomKey, input: { version: number; metaUpdate: Uint8Array }): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const result = await tx
+        .updateTable('session_scans')
+        .set({ locked: 0 })
+        .where('session_id', '=', room.sessionId)
+        .where('scan_id', '=', room.scanId)
+        .where('locked', '=', 1)
+        .where('lock_version', '=', input.version)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await this.docs.append([{ room, data: input.metaUpdate, userId: null }], tx);
+      return true;
+    });
+  }
+
+  async all(room: RoomKey): Promise<StoredConsensus[]> {
+    const rows = await this.db
+      .selectFrom('consensus_records')
+      .selectAll()
+      .where('session_id', '=', room.sessionId)
+      .where('scan_id', '=', room.scanId)
+      .orderBy('version')
+      .execute();
+    return rows.map((row) => ({
+      version: row.version,
+      record: row.record,
+      sha256: row.sha256,
+      lockedBy: row.locked_by,
+      lockedAt: row.locked_at,
+    }));
+  }
+
   async latest(room: RoomKey): Promise<StoredConsensus | undefined> {
     const row = await this.db
       .selectFrom('consensus_records')

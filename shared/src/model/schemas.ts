@@ -108,6 +108,9 @@ export const DocMetaSchema = z
     lockedBy: IdSchema.nullable(),
     consensusHash: z.string().nullable(),
     consensusVersion: z.number().int().nonnegative(),
+    unlockedAt: z.number().nullable().optional(),
+    unlockedBy: IdSchema.nullable().optional(),
+    unlockReason: z.string().nullable().optional(),
   })
   .strict();
 export type DocMeta = z.infer<typeof DocMetaSchema>;
