@@ -28,7 +28,9 @@ describe('two nodes over one PostgreSQL', () => {
     await b.start();
     const panel = await createPanel(a, { readers: 2 });
     const reader = panel.readers[0]!;
-    expect((await new Api(b.url, reader.token).call('GET', `/api/sessions/${panel.sessionId}`)).status).toBe(200);
+    expect((await new Api(b.url, reader.token).call('GET', `/api/sessions/${panel.sessionId}`)).status).toBe(
+      200,
+    );
 
     const onA = new TestClient(a.url, panel.sessionId, panel.scanIds[0]!, reader.token);
     const watcher = new TestClient(a.url, panel.sessionId, panel.scanIds[0]!, panel.moderator.token);

@@ -136,7 +136,8 @@ export function checkProgressEntry(
 ): string | undefined {
   const parsed = ReaderProgressSchema.safeParse(value);
   if (!parsed.success) return `progress ${clip(key)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
-  if (key !== ctx.userId || parsed.data.userId !== ctx.userId) return 'progress: members mark only themselves';
+  if (key !== ctx.userId || parsed.data.userId !== ctx.userId)
+    return 'progress: members mark only themselves';
   if (parsed.data.done) {
     const problems = ctx.reading();
     if (problems.length > 0) return `cannot mark done: ${problems[0]}`;
