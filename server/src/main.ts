@@ -7,7 +7,10 @@ import { createRoomAccess } from './auth/room-access.js';
 import { TokenService, loadSigningKey } from './auth/tokens.js';
 import { ensureFirstAdmin } from './bootstrap.js';
 import { type LockService, createLockService } from './collab/lock.js';
+import type { DocChange } from './collab/room.js';
 import { RoomRegistry } from './collab/room-registry.js';
+import { type ScanDocPort, createScanDocPort } from './collab/scan-doc-port.js';
+import type { RoomKey } from './db/doc-store.js';
 import { UpdateWriter } from './collab/update-writer.js';
 import { type YjsEndpoint, attachYjsEndpoint } from './collab/ws-endpoint.js';
 import type { Config } from './config.js';
@@ -33,6 +36,8 @@ export interface RunningServer {
   readonly tokens: TokenService;
   readonly rooms: RoomRegistry;
   readonly locks: LockService;
+  /** What the live panel may do with scan documents (decisions, lock, change events). */
+  readonly scanDocs: ScanDocPort;
   /** DICOM import (shared with the demo seed), stored files and thumbnails. */
   readonly dicom: DicomServices;
   readonly yjs: YjsEndpoint;
@@ -63,6 +68,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const tokens = new TokenService(loadSigningKey(config.dataDir, config.tokenSecret), config.tokenTtlSeconds);
 
   const writer = new UpdateWriter(stores.docs, log);
+  const changeListeners: Array<(key: RoomKey, change: DocChange) => void> = [];
   const rooms = new RoomRegistry({
     lookupScan: async (key) => {
       const state = await stores.sessions.scanState(key.sessionId, key.scanId);
@@ -78,15 +84,19 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       );
     },
     loadDoc: (key) => stores.docs.load(key),
-    compact: (key, state, uptoSeq) => stores.docs.compact(key, state, uptoSeq),
+    compact: (key) => stores.docs.compact(key),
     writer,
     log,
     idleUnloadMs: config.roomIdleUnloadMs,
     compactAfterUpdates: config.compactAfterUpdates,
     dependencyWaitMs: config.wsDependencyWaitMs,
     keepaliveMs: config.wsKeepaliveMs,
+    onChange: (key, change) => {
+      for (const listener of changeListeners) listener(key, change);
+    },
   });
   const locks = createLockService(rooms, stores.consensus);
+  const scanDocs = createScanDocPort(rooms, locks, changeListeners);
 
   const app = await createHttpApp({ log, bodyLimitBytes: config.httpBodyLimitBytes, clientDir: CLIENT_DIST });
   const requireUser = createAuthGuard(tokens, stores.users);
@@ -138,5 +148,5 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     return closing;
   };
 
-  return { config, url, port, app, stores, tokens, rooms, locks, dicom, yjs, log, close };
+  return { config, url, port, app, stores, tokens, rooms, locks, scanDocs, dicom, yjs, log, close };
 }

@@ -95,7 +95,7 @@ describe('the update writer', () => {
       pino({ level: 'silent' }),
     );
     const room = { sessionId: 's', scanId: 'x' };
-    const settled: number[] = [];
+    const settled: Array<number | string> = [];
     const a = writer.write({ room, data: new Uint8Array([1]), userId: 'u' }).then((seq) => settled.push(seq));
     const b = writer.write({ room, data: new Uint8Array([2]), userId: 'u' }).then((seq) => settled.push(seq));
     await Promise.all([a, b]);

@@ -17,7 +17,7 @@ export interface ScanLookup {
 export interface RegistryDeps {
   readonly lookupScan: (room: RoomKey) => Promise<ScanLookup | undefined>;
   readonly loadDoc: (room: RoomKey) => Promise<LoadedDoc>;
-  readonly compact: (room: RoomKey, state: Uint8Array, uptoSeq: number) => Promise<void>;
+  readonly compact: (room: RoomKey) => Promise<unknown>;
   readonly writer: UpdateWriter;
   readonly log: Logger;
   readonly idleUnloadMs: number;
@@ -90,6 +90,19 @@ export class RoomRegistry {
     this.rooms.clear();
   }
 
+  /** Drops a room whose memory may differ from the database; its clients reconnect and reload. */
+  evict(room: Room): void {
+    if (this.rooms.get(room.name) !== room) return;
+    this.rooms.delete(room.name);
+    const timer = this.unloadTimers.get(room);
+    if (timer) clearTimeout(timer);
+    this.unloadTimers.delete(room);
+    room.closeAll('RESTARTING', 'document reloaded');
+    // Destroyed once nothing uses it any more (a lock in progress may still hold it).
+    const destroyWhenIdle = () => (room.idle ? room.destroy() : setTimeout(destroyWhenIdle, 100).unref());
+    destroyWhenIdle();
+  }
+
   private hold(room: Room): AcquireResult {
     room.holds++;
     const timer = this.unloadTimers.get(room);
@@ -141,6 +154,7 @@ export class RoomRegistry {
         dependencyWaitMs: this.deps.dependencyWaitMs,
         log: this.deps.log,
         onIdle: (r) => this.scheduleUnload(r),
+        onStale: (r) => this.evict(r),
         onChange: (r, change) => this.deps.onChange?.(r.key, change),
       },
     );

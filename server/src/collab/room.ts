@@ -21,13 +21,18 @@ const MAX_WAITING_BYTES = 4 * 1024 * 1024;
 
 export interface RoomDeps {
   readonly writer: UpdateWriter;
-  readonly compact: (room: RoomKey, state: Uint8Array, uptoSeq: number) => Promise<void>;
+  readonly compact: (room: RoomKey) => Promise<unknown>;
   readonly compactAfterUpdates: number;
   /** How long an update may wait for the changes it depends on before the client must resync. */
   readonly dependencyWaitMs: number;
   readonly log: Logger;
   /** Called when the last connection leaves (the registry decides when to unload). */
   readonly onIdle: (room: Room) => void;
+  /**
+   * Called when memory no longer matches the database (an edit was refused at storage because
+   * another node locked the scan): the registry drops the room and clients reload it.
+   */
+  readonly onStale: (room: Room) => void;
   /** Called after stored changes to findings or global labels are broadcast (votes listen). */
   readonly onChange?: ((room: Room, change: DocChange) => void) | undefined;
 }
@@ -248,6 +253,10 @@ export class Room {
     const stored = this.deps.writer.write({ room: this.key, data: update, userId: sender?.userId ?? null });
     this.durable = stored.then((seq) => {
       this.inflight--;
+      if (seq === 'locked') {
+        this.refusedAtStorage(sender);
+        return;
+      }
       this.lastSeq = seq;
       this.logLength++;
       this.broadcast(syncUpdateFrame(update), sender);
@@ -274,21 +283,23 @@ export class Room {
     for (const conn of this.conns) if (conn !== except) conn.send(frame);
   }
 
+  private refusedAtStorage(sender: Connection | undefined): void {
+    this.locked = true;
+    this.deps.log.warn({ room: this.name }, 'edit refused at storage: locked elsewhere; reloading the room');
+    if (sender) this.refuse(sender, 'LOCKED', 'the consensus was locked');
+    this.deps.onStale(this);
+  }
+
   private maybeCompact(): void {
-    if (this.compacting || this.inflight > 0 || this.logLength < this.deps.compactAfterUpdates) return;
-    // Nothing is in flight, so the document holds exactly the updates up to lastSeq.
-    const state = Y.encodeStateAsUpdate(this.doc);
-    const uptoSeq = this.lastSeq;
+    if (this.compacting || this.logLength < this.deps.compactAfterUpdates) return;
     const covered = this.logLength;
     this.compacting = true;
     this.deps
-      .compact(this.key, state, uptoSeq)
+      .compact(this.key)
       .then(() => {
-        this.logLength -= covered;
+        this.logLength = Math.max(0, this.logLength - covered);
       })
-      .catch((error: unknown) =>
-        this.deps.log.error({ err: error, room: this.name }, 'compaction failed; log kept'),
-      )
+      .catch((error: unknown) => this.deps.log.error({ err: error, room: this.name }, 'compaction failed; log kept'))
       .finally(() => {
         this.compacting = false;
       });

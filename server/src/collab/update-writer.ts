@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
-import type { StoredUpdate } from '../db/doc-store.js';
+import type { AppendResult, StoredUpdate } from '../db/doc-store.js';
 
 /** Where accepted updates go; DocStore in production. */
 export interface UpdateSink {
-  append(batch: readonly StoredUpdate[]): Promise<number[]>;
+  append(batch: readonly StoredUpdate[]): Promise<AppendResult[]>;
 }
 
 interface Pending {
   readonly update: StoredUpdate;
-  readonly resolve: (seq: number) => void;
+  readonly resolve: (result: AppendResult) => void;
 }
 
 const RETRY_MIN_MS = 100;
@@ -17,7 +17,8 @@ const RETRY_MAX_MS = 5_000;
 /**
  * Stores accepted updates before anyone else sees them. Every update enqueued in one event-loop
  * turn goes into one transaction; callers get the sequence number once it is durable, in
- * enqueue order. A failed write is retried with backoff and never dropped: the document keeps
+ * enqueue order (or `locked` when the database refused a panel member's edit because the
+ * scan was locked meanwhile, possibly by another node). A failed write is retried with backoff and never dropped: the document keeps
  * the change in memory meanwhile, and nothing is broadcast until it is stored.
  */
 export class UpdateWriter {
@@ -32,7 +33,7 @@ export class UpdateWriter {
     private readonly log: Logger,
   ) {}
 
-  write(update: StoredUpdate): Promise<number> {
+  write(update: StoredUpdate): Promise<AppendResult> {
     return new Promise((resolve) => {
       this.queue.push({ update, resolve });
       this.schedule();
@@ -66,9 +67,9 @@ export class UpdateWriter {
     const batch = this.queue;
     this.queue = [];
     try {
-      const seqs = await this.sink.append(batch.map((p) => p.update));
+      const results = await this.sink.append(batch.map((p) => p.update));
       this.retryMs = RETRY_MIN_MS;
-      for (const [i, p] of batch.entries()) p.resolve(seqs[i] ?? 0);
+      for (const [i, p] of batch.entries()) p.resolve(results[i] ?? 0);
     } catch (error) {
       this.log.error(
         { err: error, updates: batch.length },

@@ -1,4 +1,6 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import * as Y from 'yjs';
+import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
 
 export interface RoomKey {
@@ -23,7 +25,10 @@ export interface LoadedDoc {
 
 /** Scan documents as a snapshot plus an append-only log of accepted updates. */
 export class DocStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
 
   async load(room: RoomKey): Promise<LoadedDoc> {
     const snapshot = await this.db
@@ -50,16 +55,31 @@ export class DocStore {
   }
 
   /**
-   * Appends a batch of updates in one transaction, in order; returns each one's sequence
-   * number. All or nothing: on failure none is stored.
+   * Appends a batch of updates in one transaction, in order. Each gets its sequence number, or
+   * `locked` when it comes from a panel member (userId set) and its scan is locked by then: the
+   * database, not a node's memory, is what finally refuses edits after a lock, so two nodes
+   * cannot both believe they won. All or nothing: on failure none is stored.
    */
-  async append(batch: readonly StoredUpdate[], executor: Kysely<Database> = this.db): Promise<number[]> {
+  async append(batch: readonly StoredUpdate[], executor?: Kysely<Database>): Promise<AppendResult[]> {
     if (batch.length === 0) return [];
     const createdAt = new Date().toISOString();
     const run = async (tx: Kysely<Database>) => {
-      const seqs: number[] = [];
-      // One INSERT per update keeps the returned sequence numbers in batch order on both engines.
+      const locked = new Map<string, boolean>();
+      const results: AppendResult[] = [];
       for (const u of batch) {
+        if (u.userId !== null) {
+          const name = `${u.room.sessionId}/${u.room.scanId}`;
+          let isLocked = locked.get(name);
+          if (isLocked === undefined) {
+            isLocked = await this.isLocked(tx, u.room);
+            locked.set(name, isLocked);
+          }
+          if (isLocked) {
+            results.push('locked');
+            continue;
+          }
+        }
+        // One INSERT per update keeps the returned sequence numbers in batch order on both engines.
         const row = await tx
           .insertInto('doc_updates')
           .values({
@@ -71,20 +91,43 @@ export class DocStore {
           })
           .returning('seq')
           .executeTakeFirstOrThrow();
-        seqs.push(Number(row.seq));
+        results.push(Number(row.seq));
       }
-      return seqs;
+      return results;
     };
-    return executor === this.db ? this.db.transaction().execute(run) : run(executor);
+    return executor ? run(executor) : this.db.transaction().execute(run);
   }
 
   /**
-   * Replaces every logged update up to `uptoSeq` by one merged state. The state must include
-   * exactly those updates (the caller takes it when nothing newer is pending).
+   * Folds the stored log into the snapshot: everything stored so far (by any node) is merged
+   * from the database itself, so what a node holds in memory does not matter. Serialised per
+   * document (PostgreSQL advisory lock; SQLite has one writer).
    */
-  async compact(room: RoomKey, state: Uint8Array, uptoSeq: number): Promise<void> {
-    const updatedAt = new Date().toISOString();
-    await this.db.transaction().execute(async (tx) => {
+  async compact(room: RoomKey): Promise<{ compacted: number }> {
+    return this.db.transaction().execute(async (tx) => {
+      if (this.dialect === 'postgres') {
+        await sql`select pg_advisory_xact_lock(hashtext(${`${room.sessionId}/${room.scanId}`}))`.execute(tx);
+      }
+      const snapshot = await tx
+        .selectFrom('doc_snapshots')
+        .select(['data', 'upto_seq'])
+        .where('session_id', '=', room.sessionId)
+        .where('scan_id', '=', room.scanId)
+        .executeTakeFirst();
+      const uptoSeq = snapshot ? Number(snapshot.upto_seq) : 0;
+      const rows = await tx
+        .selectFrom('doc_updates')
+        .select(['seq', 'data'])
+        .where('session_id', '=', room.sessionId)
+        .where('scan_id', '=', room.scanId)
+        .where('seq', '>', uptoSeq)
+        .orderBy('seq')
+        .execute();
+      if (rows.length === 0) return { compacted: 0 };
+      const parts = rows.map((r) => new Uint8Array(r.data));
+      if (snapshot) parts.unshift(new Uint8Array(snapshot.data));
+      const merged = Y.mergeUpdates(parts);
+      const newUpto = Number(rows[rows.length - 1]!.seq);
       await tx
         .deleteFrom('doc_snapshots')
         .where('session_id', '=', room.sessionId)
@@ -95,17 +138,33 @@ export class DocStore {
         .values({
           session_id: room.sessionId,
           scan_id: room.scanId,
-          data: state,
-          upto_seq: uptoSeq,
-          updated_at: updatedAt,
+          data: merged,
+          upto_seq: newUpto,
+          updated_at: new Date().toISOString(),
         })
         .execute();
       await tx
         .deleteFrom('doc_updates')
         .where('session_id', '=', room.sessionId)
         .where('scan_id', '=', room.scanId)
-        .where('seq', '<=', uptoSeq)
+        .where('seq', '<=', newUpto)
         .execute();
+      return { compacted: rows.length };
     });
   }
+
+  private async isLocked(tx: Kysely<Database>, room: RoomKey): Promise<boolean> {
+    let query = tx
+      .selectFrom('session_scans')
+      .select('locked')
+      .where('session_id', '=', room.sessionId)
+      .where('scan_id', '=', room.scanId);
+    // Shares the row lock with the lock transaction's UPDATE, so the two are serialised.
+    if (this.dialect === 'postgres') query = query.forShare();
+    const row = await query.executeTakeFirst();
+    return row?.locked === 1;
+  }
 }
+
+/** A stored update's sequence number, or why it was not stored. */
+export type AppendResult = number | 'locked';

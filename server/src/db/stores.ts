@@ -27,7 +27,7 @@ export async function openStores(options: DbOptions): Promise<Stores> {
     await db.close();
     throw error;
   }
-  const docs = new DocStore(db.kysely);
+  const docs = new DocStore(db.kysely, db.dialect);
   return {
     db,
     users: new UsersStore(db.kysely),

@@ -10,6 +10,8 @@ export const API_ERROR_CODES = [
   'not_found',
   'conflict',
   'already_locked',
+  'not_locked',
+  'undecided',
   'payload_too_large',
   'unsupported_media_type',
   'unprocessable',
