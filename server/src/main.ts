@@ -12,6 +12,7 @@ import { RoomRegistry } from './collab/room-registry.js';
 import { type ScanDocPort, createScanDocPort } from './collab/scan-doc-port.js';
 import type { RoomKey } from './db/doc-store.js';
 import { UpdateWriter } from './collab/update-writer.js';
+import { type Fanout, createRedisFanout } from './collab/fanout.js';
 import { type YjsEndpoint, attachYjsEndpoint } from './collab/ws-endpoint.js';
 import type { Config } from './config.js';
 import { type Stores, openStores } from './db/stores.js';
@@ -69,6 +70,8 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
 
   const writer = new UpdateWriter(stores.docs, log);
   const changeListeners: Array<(key: RoomKey, change: DocChange) => void> = [];
+  // Several nodes share live document updates through Redis; one node needs none.
+  const fanout: Fanout | undefined = config.redisUrl ? await createRedisFanout(config.redisUrl, log) : undefined;
   const rooms = new RoomRegistry({
     lookupScan: async (key) => {
       const state = await stores.sessions.scanState(key.sessionId, key.scanId);
@@ -94,6 +97,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     onChange: (key, change) => {
       for (const listener of changeListeners) listener(key, change);
     },
+    fanout,
   });
   const locks = createLockService(rooms, stores.consensus);
   const scanDocs = createScanDocPort(rooms, locks, changeListeners);
@@ -142,6 +146,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       await yjs.close('RESTARTING', 'server shutting down');
       await writer.drained();
       rooms.destroy();
+      await fanout?.close();
       await app.close();
       await stores.db.close();
     })();

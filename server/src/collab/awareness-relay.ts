@@ -6,6 +6,9 @@ export const MAX_AWARENESS_STATE_CHARS = 4096;
 /** Client ids one connection may publish awareness for (a doc has one; a tab pair may relay). */
 export const MAX_CLIENT_IDS_PER_CONNECTION = 4;
 
+/** Owner of entries that came from other nodes (their own node checked them). */
+export const REMOTE_OWNER: object = Object.freeze({ remote: true });
+
 interface Entry {
   clock: number;
   /** JSON text of the state, or 'null' once removed; kept encoded so relaying costs nothing. */
@@ -52,6 +55,28 @@ export class AwarenessRelay {
     }
     if (decoding.hasContent(decoder)) throw new RangeError('trailing bytes in awareness update');
     return fresh && encodeEntries(fresh);
+  }
+
+  /**
+   * Applies entries another node already checked (ownership and user): only the clocks are
+   * compared. Returns what is new, to relay to this node's clients.
+   */
+  receiveChecked(update: Uint8Array, owner: object): Uint8Array | undefined {
+    const decoder = decoding.createDecoder(update);
+    const count = decoding.readVarUint(decoder);
+    const fresh: Array<[number, number, string]> = [];
+    for (let i = 0; i < count; i++) {
+      const clientId = decoding.readVarUint(decoder);
+      const clock = decoding.readVarUint(decoder);
+      const stateJson = decoding.readVarString(decoder);
+      const known = this.entries.get(clientId);
+      if (known && known.owner !== owner) continue;
+      if (known && !(clock > known.clock || (clock === known.clock && stateJson === 'null'))) continue;
+      if (stateJson === 'null') this.entries.delete(clientId);
+      else this.entries.set(clientId, { clock, stateJson, owner });
+      fresh.push([clientId, clock, stateJson]);
+    }
+    return fresh.length > 0 ? encodeEntries(fresh) : undefined;
   }
 
   /** Removes everything `owner` published; returns the removal update to relay, if any. */

@@ -62,6 +62,9 @@ export class UpdateGuard {
     this.writer = writer;
     this.locked = locked;
     this.verdict = undefined;
+    // Another node's update may be waiting here for its own dependencies; only pending state
+    // that this update creates is this update's fault.
+    const hadPending = this.scratch.store.pendingStructs !== null || this.scratch.store.pendingDs !== null;
     try {
       Y.applyUpdate(this.scratch, update, GUARD_ORIGIN);
     } catch {
@@ -70,7 +73,7 @@ export class UpdateGuard {
     const verdict = this.verdict as GuardVerdict | undefined;
     if (verdict && !verdict.ok) return this.refuse(verdict);
     const store = this.scratch.store;
-    if (store.pendingStructs !== null || store.pendingDs !== null) {
+    if (!hadPending && (store.pendingStructs !== null || store.pendingDs !== null)) {
       return this.refuse({ close: 'RESYNC', detail: 'update depends on changes the server has not seen' });
     }
     return verdict ?? { ok: true, changed: false };

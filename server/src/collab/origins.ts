@@ -7,3 +7,5 @@ export const LOAD_ORIGIN = Symbol('load');
 export const STORED_SERVER_ORIGIN = Symbol('stored-server');
 /** The server's own writes that still have to be stored (decisions). */
 export const SERVER_ORIGIN = Symbol('server');
+/** Updates stored by another node and carried here by the fan-out: broadcast, never stored again. */
+export const REMOTE_ORIGIN = Symbol('remote');

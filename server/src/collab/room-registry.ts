@@ -6,6 +6,7 @@ import { type DocChange, Room } from './room.js';
 import { LOAD_ORIGIN } from './origins.js';
 import type { UpdateWriter } from './update-writer.js';
 import { KEEPALIVE_FRAME } from './frames.js';
+import type { Fanout, FanoutKind } from './fanout.js';
 
 export interface ScanLookup {
   readonly image: ImageSize;
@@ -26,6 +27,8 @@ export interface RegistryDeps {
   /** Idle connections get a no-op frame this often, so y-websocket clients do not time out. */
   readonly keepaliveMs: number;
   readonly onChange?: ((room: RoomKey, change: DocChange) => void) | undefined;
+  /** Present in multi-node deployments (REDIS_URL). */
+  readonly fanout?: Fanout | undefined;
 }
 
 export type AcquireResult = { ok: true; room: Room } | { ok: false; close: CloseKey; detail: string };
@@ -94,6 +97,7 @@ export class RoomRegistry {
   evict(room: Room): void {
     if (this.rooms.get(room.name) !== room) return;
     this.rooms.delete(room.name);
+    this.deps.fanout?.leave(room.name).catch(() => undefined);
     const timer = this.unloadTimers.get(room);
     if (timer) clearTimeout(timer);
     this.unloadTimers.delete(room);
@@ -115,6 +119,32 @@ export class RoomRegistry {
 
   private async load(key: RoomKey): Promise<AcquireResult> {
     const name = roomName(key);
+    // Subscribe before reading the database: updates other nodes store meanwhile are held and
+    // applied after the load (applying one twice is harmless in Yjs).
+    const early: Array<[FanoutKind, Uint8Array]> = [];
+    let target: Room | undefined;
+    const fanout = this.deps.fanout;
+    if (fanout) {
+      try {
+        await fanout.join(name, (kind, payload) =>
+          target ? target.applyRemote(kind, payload) : early.push([kind, payload]),
+        );
+      } catch (error) {
+        this.deps.log.error({ err: error, room: name }, 'subscribing to other nodes failed');
+        return { ok: false, close: 'INTERNAL', detail: 'the document could not be loaded' };
+      }
+    }
+    const result = await this.loadFromStore(key, name);
+    if (!result.ok) {
+      if (fanout) await fanout.leave(name).catch(() => undefined);
+      return result;
+    }
+    target = result.room;
+    for (const [kind, payload] of early.splice(0)) target.applyRemote(kind, payload);
+    return result;
+  }
+
+  private async loadFromStore(key: RoomKey, name: string): Promise<AcquireResult> {
     let scan: ScanLookup | undefined;
     let loaded: LoadedDoc;
     try {
@@ -155,6 +185,9 @@ export class RoomRegistry {
         log: this.deps.log,
         onIdle: (r) => this.scheduleUnload(r),
         onStale: (r) => this.evict(r),
+        publish: this.deps.fanout
+          ? (r, kind, payload) => this.deps.fanout?.publish(r.name, kind, payload)
+          : undefined,
         onChange: (r, change) => this.deps.onChange?.(r.key, change),
       },
     );
@@ -169,6 +202,7 @@ export class RoomRegistry {
       if (!room.idle) return;
       this.rooms.delete(room.name);
       room.destroy();
+      this.deps.fanout?.leave(room.name).catch(() => undefined);
     }, this.deps.idleUnloadMs);
     timer.unref();
     this.unloadTimers.set(room, timer);

@@ -2,7 +2,7 @@ import type { CloseKey, ImageSize } from '@cxr/shared';
 import type { Logger } from 'pino';
 import * as Y from 'yjs';
 import type { RoomKey } from '../db/doc-store.js';
-import { AwarenessRelay } from './awareness-relay.js';
+import { AwarenessRelay, REMOTE_OWNER } from './awareness-relay.js';
 import type { Connection } from './connection.js';
 import {
   type IncomingFrame,
@@ -11,8 +11,10 @@ import {
   syncStep2Frame,
   syncUpdateFrame,
 } from './frames.js';
+import type { FanoutKind } from './fanout.js';
 import { UpdateGuard } from './guard.js';
-import { SERVER_ORIGIN, STORED_SERVER_ORIGIN } from './origins.js';
+import { REMOTE_ORIGIN, SERVER_ORIGIN, STORED_SERVER_ORIGIN } from './origins.js';
+import { readMeta } from '@cxr/shared';
 import type { UpdateWriter } from './update-writer.js';
 
 /** Bounds on updates held for missing dependencies, per connection. */
@@ -35,6 +37,8 @@ export interface RoomDeps {
   readonly onStale: (room: Room) => void;
   /** Called after stored changes to findings or global labels are broadcast (votes listen). */
   readonly onChange?: ((room: Room, change: DocChange) => void) | undefined;
+  /** Sends what this node stored to the other nodes (multi-node deployments). */
+  readonly publish?: ((room: Room, kind: FanoutKind, payload: Uint8Array) => void) | undefined;
 }
 
 /** Keys of `findings` and `globals` whose values changed. */
@@ -114,7 +118,10 @@ export class Room {
   leave(conn: Connection): void {
     if (!this.conns.delete(conn)) return;
     const removal = this.awareness.release(conn);
-    if (removal) this.broadcast(awarenessFrame(removal), conn);
+    if (removal) {
+      this.broadcast(awarenessFrame(removal), conn);
+      this.deps.publish?.(this, 'awareness', removal);
+    }
     if (this.idle) this.deps.onIdle(this);
   }
 
@@ -155,7 +162,10 @@ export class Room {
           this.refuse(conn, 'INVALID_UPDATE', 'malformed awareness update');
           return;
         }
-        if (relay) this.broadcast(awarenessFrame(relay), conn);
+        if (relay) {
+          this.broadcast(awarenessFrame(relay), conn);
+          this.deps.publish?.(this, 'awareness', relay);
+        }
         return;
       }
       case 'query-awareness': {
@@ -200,6 +210,19 @@ export class Room {
     await this.durable;
   }
 
+  /**
+   * Applies what another node sent: a document update it stored (broadcast here, never stored
+   * again) or an awareness update it already checked (relayed to this node's clients).
+   */
+  applyRemote(kind: FanoutKind, payload: Uint8Array): void {
+    if (kind === 'update') {
+      Y.applyUpdate(this.doc, payload, REMOTE_ORIGIN);
+      return;
+    }
+    const relay = this.awareness.receiveChecked(payload, REMOTE_OWNER);
+    if (relay) this.broadcast(awarenessFrame(relay), undefined);
+  }
+
   /** Applies a server change that is already stored, and broadcasts it. */
   applyStored(update: Uint8Array): void {
     Y.applyUpdate(this.doc, update, STORED_SERVER_ORIGIN);
@@ -241,10 +264,26 @@ export class Room {
   }
 
   private onDocUpdate(update: Uint8Array, origin: unknown): void {
+    if (origin === REMOTE_ORIGIN) {
+      this.guard.mirror(update);
+      // Another node's lock or unlock reaches this node's copy as a meta change.
+      const meta = readMeta(this.doc);
+      this.locked = meta.locked;
+      this.lockVersion = Math.max(this.lockVersion, meta.consensusVersion);
+      const frame = syncUpdateFrame(update);
+      this.durable = this.durable.then(() => {
+        this.broadcast(frame, undefined);
+        this.reportChanges();
+      });
+      return;
+    }
     if (origin === STORED_SERVER_ORIGIN) {
       this.guard.mirror(update);
       const frame = syncUpdateFrame(update);
-      this.durable = this.durable.then(() => this.broadcast(frame, undefined));
+      this.durable = this.durable.then(() => {
+        this.broadcast(frame, undefined);
+        this.deps.publish?.(this, 'update', update);
+      });
       return;
     }
     if (origin === SERVER_ORIGIN) this.guard.mirror(update);
@@ -260,6 +299,7 @@ export class Room {
       this.lastSeq = seq;
       this.logLength++;
       this.broadcast(syncUpdateFrame(update), sender);
+      this.deps.publish?.(this, 'update', update);
       this.reportChanges();
       this.maybeCompact();
       if (this.idle) this.deps.onIdle(this);
@@ -299,7 +339,9 @@ export class Room {
       .then(() => {
         this.logLength = Math.max(0, this.logLength - covered);
       })
-      .catch((error: unknown) => this.deps.log.error({ err: error, room: this.name }, 'compaction failed; log kept'))
+      .catch((error: unknown) =>
+        this.deps.log.error({ err: error, room: this.name }, 'compaction failed; log kept'),
+      )
       .finally(() => {
         this.compacting = false;
       });
