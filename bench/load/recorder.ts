@@ -1,0 +1,109 @@
+/** Send times of one room's moves and cursor moves, by sequence number (ms, performance.now()). */
+export class RoomTimes {
+  readonly moveSent: Float64Array;
+  readonly cursorSent: Float64Array;
+  movesSent = 0;
+  cursorsSent = 0;
+
+  constructor(
+    moves: number,
+    cursors: number,
+    /** Driven by real WebsocketProvider clients (else by light clients). */
+    readonly full: boolean,
+  ) {
+    this.moveSent = new Float64Array(moves).fill(Number.NaN);
+    this.cursorSent = new Float64Array(cursors).fill(Number.NaN);
+  }
+}
+
+/** Collects latencies; moves and cursor moves sent during the warm-up are not counted. */
+export class Recorder {
+  readonly moveLatency: number[] = [];
+  readonly cursorLatency: number[] = [];
+  /** The subset of `moveLatency` observed in rooms of real WebsocketProvider clients. */
+  readonly fullMoveLatency: number[] = [];
+  /** Worst move latency per 250 ms of send time (from the start of the measured window). */
+  readonly timeline: number[] = [];
+  measureStart = Number.NaN;
+  /** Moves seen before they were sent, or seen twice by one observer: both mean a broken bench. */
+  anomalies = 0;
+
+  constructor(
+    readonly warmupMoves: number,
+    readonly warmupCursors: number,
+  ) {}
+
+  move(room: RoomTimes, seq: number, now: number): void {
+    const sent = room.moveSent[seq];
+    if (sent === undefined || Number.isNaN(sent)) {
+      this.anomalies++;
+      return;
+    }
+    if (seq < this.warmupMoves) return;
+    this.moveLatency.push(now - sent);
+    if (!Number.isNaN(this.measureStart)) {
+      const slot = Math.max(0, Math.floor((sent - this.measureStart) / 250));
+      this.timeline[slot] = Math.max(this.timeline[slot] ?? 0, now - sent);
+    }
+    if (room.full) this.fullMoveLatency.push(now - sent);
+  }
+
+  cursor(room: RoomTimes, move: number, now: number): void {
+    const sent = room.cursorSent[move];
+    if (sent === undefined || Number.isNaN(sent)) return;
+    if (move >= this.warmupCursors) this.cursorLatency.push(now - sent);
+  }
+}
+
+/** One client that watches the box move: which moves it saw. */
+export class MoveObserver {
+  private readonly seen: Uint8Array;
+  seenCount = 0;
+
+  constructor(
+    readonly room: RoomTimes,
+    private readonly recorder: Recorder,
+  ) {
+    this.seen = new Uint8Array(room.moveSent.length);
+  }
+
+  see(seq: number, now: number): void {
+    if (!Number.isInteger(seq) || seq < 0 || seq >= this.seen.length) {
+      this.recorder.anomalies++;
+      return;
+    }
+    if (this.seen[seq] === 1) {
+      this.recorder.anomalies++;
+      return;
+    }
+    this.seen[seq] = 1;
+    this.seenCount++;
+    this.recorder.move(this.room, seq, now);
+  }
+
+  /** Moves sent in this room that this observer never saw. */
+  get missing(): number {
+    return this.room.movesSent - this.seenCount;
+  }
+}
+
+export interface Percentiles {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export function percentiles(values: readonly number[]): Percentiles {
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number) =>
+    sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return {
+    count: sorted.length,
+    p50: at(0.5),
+    p95: at(0.95),
+    p99: at(0.99),
+    max: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
+  };
+}
