@@ -18,6 +18,7 @@ import type { Config } from './config.js';
 import { type Stores, openStores } from './db/stores.js';
 import { createHttpApp } from './http/app.js';
 import { type DicomServices, createDicomServices } from './dicom/services.js';
+import { exportRoutes } from './export/export-routes.js';
 import { createAuthGuard } from './http/auth-guard.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { dicomRoutes } from './http/routes/dicom-routes.js';
@@ -125,6 +126,14 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   sessionRoutes(app, { users: stores.users, scans: stores.scans, sessions: stores.sessions, requireUser });
   scanRoutes(app, { scans: stores.scans, sessions: stores.sessions, requireUser, upload });
   lockRoutes(app, { sessions: stores.sessions, consensus: stores.consensus, locks, requireUser });
+  exportRoutes(app, {
+    sessions: stores.sessions,
+    consensus: stores.consensus,
+    scanFiles: stores.scanFiles,
+    blobs: dicom.blobs,
+    users: stores.users,
+    requireUser,
+  });
 
   const yjs = attachYjsEndpoint(app.server, {
     registry: rooms,
