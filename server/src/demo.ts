@@ -14,6 +14,7 @@ export interface DemoLogin {
 }
 
 export const DEMO_SESSION_NAME = 'Demo consensus panel';
+export const DEMO_BLIND_SESSION_NAME = 'Demo blind reading, then consensus';
 
 const DEMO_USERS = [
   { username: 'admin', password: 'admin-demo-1', role: 'admin' },
@@ -71,17 +72,13 @@ export async function seedDemo(stores: Stores, log: Logger, options: DemoOptions
   const moderatorId = ids.get('moderator');
   const moderatorSessions = moderatorId ? await stores.sessions.listIds(moderatorId, false) : [];
   if (moderatorId && moderatorSessions.length === 0) {
-    await stores.sessions.create(
-      {
-        name: DEMO_SESSION_NAME,
-        moderatorId,
-        readerIds: ['reader1', 'reader2', 'reader3']
-          .map((u) => ids.get(u))
-          .filter((id): id is string => !!id),
-        scanIds,
-      },
-      moderatorId,
-    );
+    const readerIds = ['reader1', 'reader2', 'reader3']
+      .map((u) => ids.get(u))
+      .filter((id): id is string => !!id);
+    const panel = { moderatorId, readerIds, scanIds, fusionIouThreshold: 0.4 };
+    await stores.sessions.create({ ...panel, name: DEMO_SESSION_NAME, mode: 'live' }, moderatorId);
+    // A second session shows the two-stage workflow: blind readings first, then the reveal.
+    await stores.sessions.create({ ...panel, name: DEMO_BLIND_SESSION_NAME, mode: 'blind' }, moderatorId);
     log.info('demo session created');
   }
   return DEMO_USERS.map((u) => ({ ...u }));

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { createRoomAccess } from './auth/room-access.js';
 import { TokenService, loadSigningKey } from './auth/tokens.js';
 import { ensureFirstAdmin } from './bootstrap.js';
+import { type BlindStage, createBlindStage, parseReadingScanId } from './collab/blind-stage.js';
 import { type LockService, createLockService } from './collab/lock.js';
 import type { DocChange } from './collab/room.js';
 import { RoomRegistry } from './collab/room-registry.js';
@@ -23,11 +24,14 @@ import { createAuthGuard } from './http/auth-guard.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { dicomRoutes } from './http/routes/dicom-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
+import { blindRoutes } from './http/routes/blind-routes.js';
 import { lockRoutes } from './http/routes/lock-routes.js';
 import { scanRoutes } from './http/routes/scan-routes.js';
 import { sessionRoutes } from './http/routes/session-routes.js';
 import { userRoutes } from './http/routes/user-routes.js';
 import { createLogger } from './logger.js';
+import { auditRoutes } from './realtime/audit-routes.js';
+import { type Realtime, attachRealtime } from './realtime/index.js';
 
 export interface RunningServer {
   readonly config: Config;
@@ -40,9 +44,12 @@ export interface RunningServer {
   readonly locks: LockService;
   /** What the live panel may do with scan documents (decisions, lock, change events). */
   readonly scanDocs: ScanDocPort;
+  readonly blind: BlindStage;
   /** DICOM import (shared with the demo seed), stored files and thumbnails. */
   readonly dicom: DicomServices;
   readonly yjs: YjsEndpoint;
+  /** The live panel's socket.io channel (presence, votes, decisions, lock) and the audit log. */
+  readonly realtime: Realtime;
   readonly log: Logger;
   /** Stops accepting, closes sockets as "restarting", stores what is pending, closes the database. */
   close(): Promise<void>;
@@ -72,20 +79,31 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const writer = new UpdateWriter(stores.docs, log);
   const changeListeners: Array<(key: RoomKey, change: DocChange) => void> = [];
   // Several nodes share live document updates through Redis; one node needs none.
-  const fanout: Fanout | undefined = config.redisUrl ? await createRedisFanout(config.redisUrl, log) : undefined;
+  const fanout: Fanout | undefined = config.redisUrl
+    ? await createRedisFanout(config.redisUrl, log)
+    : undefined;
   const rooms = new RoomRegistry({
     lookupScan: async (key) => {
-      const state = await stores.sessions.scanState(key.sessionId, key.scanId);
+      // A blind reading is a private document of one reader over a scan of the session.
+      const reading = parseReadingScanId(key.scanId);
+      const state = await stores.sessions.scanState(key.sessionId, reading?.scanId ?? key.scanId);
       const session = state && (await stores.sessions.get(key.sessionId));
-      return (
-        state &&
-        session && {
+      if (!state || !session) return undefined;
+      if (reading) {
+        if (!session.readerIds.includes(reading.readerId)) return undefined;
+        return {
           image: { rows: state.rows, columns: state.columns },
-          panel: [session.moderatorId, ...session.readerIds],
-          locked: state.locked,
-          lockVersion: state.lockVersion,
-        }
-      );
+          panel: [reading.readerId],
+          locked: session.stage !== 'blind',
+          lockVersion: 0,
+        };
+      }
+      return {
+        image: { rows: state.rows, columns: state.columns },
+        panel: [session.moderatorId, ...session.readerIds],
+        locked: state.locked,
+        lockVersion: state.lockVersion,
+      };
     },
     loadDoc: (key) => stores.docs.load(key),
     compact: (key) => stores.docs.compact(key),
@@ -102,6 +120,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   });
   const locks = createLockService(rooms, stores.consensus);
   const scanDocs = createScanDocPort(rooms, locks, changeListeners);
+  const blind = createBlindStage(rooms, stores.sessions);
 
   const app = await createHttpApp({ log, bodyLimitBytes: config.httpBodyLimitBytes, clientDir: CLIENT_DIST });
   const requireUser = createAuthGuard(tokens, stores.users);
@@ -125,6 +144,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   userRoutes(app, { users: stores.users, requireUser });
   sessionRoutes(app, { users: stores.users, scans: stores.scans, sessions: stores.sessions, requireUser });
   scanRoutes(app, { scans: stores.scans, sessions: stores.sessions, requireUser, upload });
+  blindRoutes(app, { sessions: stores.sessions, blind, requireUser });
   lockRoutes(app, { sessions: stores.sessions, consensus: stores.consensus, locks, requireUser });
   exportRoutes(app, {
     sessions: stores.sessions,
@@ -144,6 +164,10 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     log,
   });
 
+  // Live panel: socket.io on the same HTTP server (Redis-backed when REDIS_URL is set).
+  const realtime = await attachRealtime(app.server, { stores, tokens, scanDocs, config, log });
+  auditRoutes(app, { audit: realtime.audit, sessions: stores.sessions, requireUser });
+
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -152,6 +176,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      await realtime.close();
       await yjs.close('RESTARTING', 'server shutting down');
       await writer.drained();
       rooms.destroy();
@@ -162,5 +187,21 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     return closing;
   };
 
-  return { config, url, port, app, stores, tokens, rooms, locks, scanDocs, dicom, yjs, log, close };
+  return {
+    config,
+    url,
+    port,
+    app,
+    stores,
+    tokens,
+    rooms,
+    locks,
+    scanDocs,
+    blind,
+    dicom,
+    yjs,
+    realtime,
+    log,
+    close,
+  };
 }

@@ -71,9 +71,20 @@ describe.each(backends)('storage contract: $name', ({ open }) => {
     expect(await stores.scans.register({ id: 'a', rows: 1, columns: 1, createdBy: null })).toBe(false);
     expect(await stores.scans.missing(['a', 'zz'])).toEqual(['zz']);
     const session = await stores.sessions.create(
-      { name: 'S', moderatorId: mod.id, readerIds: [r2.id, r1.id], scanIds: ['c', 'a', 'b'] },
+      {
+        name: 'S',
+        moderatorId: mod.id,
+        readerIds: [r2.id, r1.id],
+        scanIds: ['c', 'a', 'b'],
+        mode: 'blind',
+        fusionIouThreshold: 0.45,
+      },
       mod.id,
     );
+    expect(session).toMatchObject({ mode: 'blind', stage: 'blind', fusionIouThreshold: 0.45 });
+    expect(await stores.sessions.reveal(session.id)).toBe(true);
+    expect(await stores.sessions.reveal(session.id)).toBe(false);
+    expect((await stores.sessions.get(session.id))?.stage).toBe('consensus');
     expect(session.readerIds).toEqual([r2.id, r1.id]);
     expect(session.scans.map((s) => s.scanId)).toEqual(['c', 'a', 'b']);
     expect(await stores.sessions.panelRole(session.id, mod.id)).toBe('moderator');

@@ -11,11 +11,21 @@ import type { Room } from './room.js';
 import type { RoomRegistry } from './room-registry.js';
 
 export type AccessDecision =
-  | { ok: true; userId: string; canWrite: boolean }
+  | { ok: true; userId: string; canWrite: boolean; room: RoomKey }
   | { ok: false; close: CloseKey; detail: string };
 
-/** Decides who may open a scan document; wired in main.ts from auth and the session store. */
-export type AuthorizeRoom = (token: string | undefined, room: RoomKey) => Promise<AccessDecision>;
+/** What a client asked for: a scan's shared document, or its own blind reading of it. */
+export interface RoomRequest {
+  readonly sessionId: string;
+  readonly scanId: string;
+  readonly reading: boolean;
+}
+
+/**
+ * Decides who may open a document, and which one (a blind reading is the caller's own);
+ * wired in main.ts from auth and the session store.
+ */
+export type AuthorizeRoom = (token: string | undefined, request: RoomRequest) => Promise<AccessDecision>;
 
 export interface YjsEndpointOptions {
   readonly registry: RoomRegistry;
@@ -79,9 +89,17 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
 
     const url = new URL(req.url ?? '/', 'http://localhost');
     const parts = url.pathname.slice(YJS_PATH_PREFIX.length).split('/');
-    const [sessionId, scanId] = parts;
-    if (parts.length !== 2 || !sessionId || !scanId || !ID.test(sessionId) || !ID.test(scanId)) {
-      early('INVALID_REQUEST', 'expected /yjs/<sessionId>/<scanId>');
+    const [sessionId, scanId, suffix] = parts;
+    const reading = parts.length === 3 && suffix === 'reading';
+    if (
+      (parts.length !== 2 && !reading) ||
+      !sessionId ||
+      !scanId ||
+      !ID.test(sessionId) ||
+      !ID.test(scanId) ||
+      scanId.includes(':')
+    ) {
+      early('INVALID_REQUEST', 'expected /yjs/<sessionId>/<scanId> or /yjs/<sessionId>/<scanId>/reading');
       return;
     }
     const version = url.searchParams.get('v');
@@ -148,13 +166,14 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
       const decision = await options.authorize(url.searchParams.get('token') ?? undefined, {
         sessionId,
         scanId,
+        reading,
       });
       if (ws.readyState !== WebSocket.OPEN || refusedEarly) return;
       if (!decision.ok) {
         early(decision.close, decision.detail);
         return;
       }
-      const acquired = await options.registry.acquire({ sessionId, scanId });
+      const acquired = await options.registry.acquire(decision.room);
       if (!acquired.ok) {
         early(acquired.close, acquired.detail);
         return;

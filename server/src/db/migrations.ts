@@ -115,6 +115,88 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         await db.schema.createIndex('scan_files_sha256').on('scan_files').column('sha256').execute();
       },
     },
+    '0003_live_panel': {
+      async up(db: Kysely<unknown>) {
+        // Hash-chained audit log per scan; `ref` names the vote an entry belongs to, so a vote's
+        // tally can be rebuilt from the log when Redis lost it.
+        await db.schema
+          .createTable('audit_entries')
+          .addColumn('session_id', 'text', (c) => c.notNull())
+          .addColumn('scan_id', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('ref', 'text')
+          .addColumn('prev_hash', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('audit_entries_pk', ['session_id', 'scan_id', 'seq'])
+          .execute();
+        await db.schema.createIndex('audit_entries_ref').on('audit_entries').column('ref').execute();
+        // One row per chain: appenders lock it (PostgreSQL FOR UPDATE) to serialise a chain.
+        await db.schema
+          .createTable('audit_heads')
+          .addColumn('session_id', 'text', (c) => c.notNull())
+          .addColumn('scan_id', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('audit_heads_pk', ['session_id', 'scan_id'])
+          .execute();
+        await db.schema
+          .createTable('votes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('session_id', 'text', (c) => c.notNull())
+          .addColumn('scan_id', 'text', (c) => c.notNull())
+          .addColumn('target_key', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('target_version', 'text', (c) => c.notNull())
+          .addColumn('quorum', 'integer', (c) => c.notNull())
+          .addColumn('opened_by', 'text', (c) => c.notNull())
+          .addColumn('opened_at', 'bigint', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text')
+          .addColumn('overridden', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('reason', 'text')
+          .addColumn('closed_at', 'bigint')
+          .execute();
+        await db.schema
+          .createIndex('votes_scan')
+          .on('votes')
+          .columns(['session_id', 'scan_id', 'opened_at'])
+          .execute();
+        // At most one open vote per target: the database, not the app, settles two opens at once.
+        await db.schema
+          .createIndex('votes_one_open')
+          .on('votes')
+          .columns(['session_id', 'scan_id', 'target_key'])
+          .unique()
+          .where(sql.ref('state'), '=', 'open')
+          .execute();
+        await db.schema
+          .createTable('session_quorums')
+          .addColumn('session_id', 'text', (c) => c.primaryKey())
+          .addColumn('quorum', 'integer', (c) => c.notNull())
+          .execute();
+      },
+    },
+    '0004_blind_stage': {
+      async up(db: Kysely<unknown>) {
+        const double = dialect === 'postgres' ? 'double precision' : 'real';
+        await db.schema
+          .alterTable('sessions')
+          .addColumn('mode', 'text', (c) => c.notNull().defaultTo('live'))
+          .execute();
+        await db.schema
+          .alterTable('sessions')
+          .addColumn('stage', 'text', (c) => c.notNull().defaultTo('consensus'))
+          .execute();
+        await db.schema
+          .alterTable('sessions')
+          .addColumn('fusion_iou', sql.raw(double), (c) => c.notNull().defaultTo(0.4))
+          .execute();
+      },
+    },
   };
 }
 

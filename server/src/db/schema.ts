@@ -21,6 +21,11 @@ export interface ScansTable {
 export interface SessionsTable {
   id: string;
   name: string;
+  /** `live` or `blind` (then consensus). */
+  mode: Generated<string>;
+  /** `blind` until the moderator reveals, then `consensus`. */
+  stage: Generated<string>;
+  fusion_iou: Generated<number>;
   moderator_id: string;
   created_by: string;
   created_at: string;

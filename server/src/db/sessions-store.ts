@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { CreateSession, Session } from '@cxr/shared';
+import {
+  type CreateSession,
+  type Session,
+  type SessionMode,
+  SessionModeSchema,
+  type SessionStage,
+  SessionStageSchema,
+} from '@cxr/shared';
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
@@ -27,6 +34,9 @@ export class SessionsStore {
         .values({
           id,
           name: input.name,
+          mode: input.mode,
+          stage: input.mode === 'blind' ? 'blind' : 'consensus',
+          fusion_iou: input.fusionIouThreshold,
           moderator_id: input.moderatorId,
           created_by: createdBy,
           created_at: createdAt,
@@ -83,6 +93,9 @@ export class SessionsStore {
     return {
       id: row.id,
       name: row.name,
+      mode: SessionModeSchema.parse(row.mode),
+      stage: SessionStageSchema.parse(row.stage),
+      fusionIouThreshold: Number(row.fusion_iou),
       moderatorId: row.moderator_id,
       readerIds: readers.map((r) => r.user_id),
       scans: scans.map((s) => ({
@@ -126,6 +139,27 @@ export class SessionsStore {
       .where('user_id', '=', userId)
       .executeTakeFirst();
     return reader ? 'reader' : undefined;
+  }
+
+  /** Moves a blind session to its consensus stage; false if it was not in the blind stage. */
+  async reveal(sessionId: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('sessions')
+      .set({ stage: 'consensus' })
+      .where('id', '=', sessionId)
+      .where('stage', '=', 'blind')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** The session's mode and stage (cheap: no panel or scans). */
+  async stage(sessionId: string): Promise<{ mode: SessionMode; stage: SessionStage } | undefined> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .select(['mode', 'stage'])
+      .where('id', '=', sessionId)
+      .executeTakeFirst();
+    return row && { mode: SessionModeSchema.parse(row.mode), stage: SessionStageSchema.parse(row.stage) };
   }
 
   async exists(sessionId: string): Promise<boolean> {

@@ -23,6 +23,7 @@ import type { GlobalLabel } from './labels.js';
  * - `globals`: Y.Map global label -> GlobalProposal (present = proposed);
  * - `progress`: Y.Map user id -> ReaderProgress (each member writes only their own key);
  * - `decisions`: Y.Map decision key -> Decision (server only);
+ * - `tallies`: Y.Map global label -> GlobalTally, per-reader votes from the blind stage (server only);
  * - `meta`: Y.Map of DocMeta fields (server only).
  */
 export const DOC_ROOTS = {
@@ -30,6 +31,7 @@ export const DOC_ROOTS = {
   globals: 'globals',
   progress: 'progress',
   decisions: 'decisions',
+  tallies: 'tallies',
   meta: 'meta',
 } as const;
 export type DocRoot = (typeof DOC_ROOTS)[keyof typeof DOC_ROOTS];
@@ -40,7 +42,11 @@ export const CLIENT_WRITABLE_ROOTS: ReadonlySet<string> = new Set([
   DOC_ROOTS.globals,
   DOC_ROOTS.progress,
 ]);
-export const SERVER_ONLY_ROOTS: ReadonlySet<string> = new Set([DOC_ROOTS.decisions, DOC_ROOTS.meta]);
+export const SERVER_ONLY_ROOTS: ReadonlySet<string> = new Set([
+  DOC_ROOTS.decisions,
+  DOC_ROOTS.tallies,
+  DOC_ROOTS.meta,
+]);
 export const ALL_ROOTS: ReadonlySet<string> = new Set(Object.values(DOC_ROOTS));
 
 /** Typed handles on a scan document's root types. Values are validated when read. */

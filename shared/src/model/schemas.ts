@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { GLOBAL_LABELS, LOCAL_LABELS } from './labels.js';
 
+/** A panel has one moderator and at most this many readers. */
+export const MAX_READERS = 5;
+
 /** Roles, from most to least powerful. Panel membership is per session, not a role. */
 export const RoleSchema = z.enum(['admin', 'moderator', 'reader']);
 export type Role = z.infer<typeof RoleSchema>;
@@ -65,6 +68,17 @@ export const FindingSchema = z
     createdBy: IdSchema,
     updatedBy: IdSchema,
     updatedAt: z.number().finite().nonnegative(),
+    /** Set on proposals fused from blind readings: who drew what, and the share of readers. */
+    fusion: z
+      .object({
+        share: z.number().min(0).max(1),
+        sources: z
+          .array(z.object({ readerId: IdSchema, box: BoxSchema }).strict())
+          .min(1)
+          .max(MAX_READERS),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type Finding = z.infer<typeof FindingSchema>;
@@ -116,7 +130,16 @@ export const DocMetaSchema = z
 export type DocMeta = z.infer<typeof DocMetaSchema>;
 
 /** A reading session: one moderator, up to five readers, an ordered list of scans. */
-export const MAX_READERS = 5;
+
+/**
+ * `live`: the panel reads together from the start. `blind`: each reader first reads each scan
+ * alone (stage `blind`); the moderator's reveal fuses the readings into proposals and opens the
+ * shared documents (stage `consensus`).
+ */
+export const SessionModeSchema = z.enum(['live', 'blind']);
+export type SessionMode = z.infer<typeof SessionModeSchema>;
+export const SessionStageSchema = z.enum(['blind', 'consensus']);
+export type SessionStage = z.infer<typeof SessionStageSchema>;
 
 export const CreateSessionSchema = z
   .object({
@@ -130,6 +153,9 @@ export const CreateSessionSchema = z
       .array(IdSchema)
       .max(10_000)
       .refine((ids) => new Set(ids).size === ids.length, 'scans must not repeat'),
+    mode: SessionModeSchema.default('live'),
+    /** IoU above which boxes of one label from different readers are fused (blind mode). */
+    fusionIouThreshold: z.number().min(0.05).max(0.95).default(0.4),
   })
   .strict()
   .refine((s) => !s.readerIds.includes(s.moderatorId), {
@@ -150,6 +176,9 @@ export type SessionScan = z.infer<typeof SessionScanSchema>;
 export const SessionSchema = z.object({
   id: IdSchema,
   name: z.string(),
+  mode: SessionModeSchema,
+  stage: SessionStageSchema,
+  fusionIouThreshold: z.number(),
   moderatorId: IdSchema,
   readerIds: z.array(IdSchema),
   scans: z.array(SessionScanSchema),
