@@ -56,6 +56,8 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     /** Extra server settings, for experiments: --server-env COMPACT_AFTER_UPDATES=100000 */
     'server-env': { type: 'string', multiple: true, default: [] },
+    /** A checkout to run the server from (e.g. a git worktree of a fixed commit); default: this one. */
+    'server-root': { type: 'string', default: '' },
     /** Where the server's DATA_DIR is made (a tmpfs such as /dev/shm takes the disk out). */
     'data-root': { type: 'string', default: os.tmpdir() },
   },
@@ -156,7 +158,7 @@ async function startTarget(target: Target, port: number, dataDir: string): Promi
   const profileDir = path.join(ROOT, 'bench/results/profiles');
   const prof = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = new Child(
-    ['--import', 'tsx', ...prof, path.join(ROOT, 'server/src/cli.ts'), 'serve'],
+    ['--import', 'tsx', ...prof, path.join(args['server-root'] || ROOT, 'server/src/cli.ts'), 'serve'],
     {
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -301,10 +303,20 @@ async function runTarget(
     );
     const rooms: RoomRun[] = new Array(ROOMS);
     const connectStarted = performance.now();
-    await inBatches(ROOMS, 8, async (r) => {
+    const connected = inBatches(ROOMS, 8, async (r) => {
       rooms[r] = buildRoom(target, port, plan, r, recorder, base, lightFrames);
       await Promise.all(rooms[r].clients.map((c) => c.ready));
     });
+    let connectTimer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      connectTimer = setTimeout(() => {
+        const tail = child.output.slice(-2000);
+        reject(
+          new Error(`clients did not get ready in 60 s; closes: ${closes.slice(-5).join('; ')}\n${tail}`),
+        );
+      }, 60_000);
+    });
+    await Promise.race([connected, timedOut]).finally(() => clearTimeout(connectTimer));
     console.log(`${((performance.now() - connectStarted) / 1000).toFixed(1)} s`);
     // Let the join-time awareness exchange settle.
     await new Promise((r) => setTimeout(r, 1500));
@@ -331,10 +343,10 @@ async function runTarget(
     const loadgenCpuPercent =
       ((cpuDelta.user + cpuDelta.system) / 1000 / (performance.now() - loadgenWall)) * 100;
 
-    // Drain: every observer should see every move.
+    // Drain: every observer should see every move (a backlogged server gets up to 30 s).
     const drainStarted = performance.now();
     const missing = () => rooms.reduce((n, room) => n + room.observers.reduce((m, o) => m + o.missing, 0), 0);
-    while (missing() > 0 && performance.now() - drainStarted < 5000)
+    while (missing() > 0 && performance.now() - drainStarted < 30_000)
       await new Promise((r) => setTimeout(r, 20));
     console.log(`drained in ${((performance.now() - drainStarted) / 1000).toFixed(2)} s`);
     const hwm = memory(child.pid).hwm;
