@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import type { RunningServer } from '../../src/main.js';
 
@@ -56,17 +57,39 @@ export async function answer(res: Response): Promise<Answer> {
   return { status: res.status, body, headers: res.headers };
 }
 
-/** GETs a path with a bearer token; returns status, headers and raw bytes. */
-export async function getBytes(
+/**
+ * GETs a path with a bearer token on a connection of its own (`agent: false` sends
+ * `Connection: close`). Why not fetch: a streamed response ends on the server a tick after the
+ * client has every byte, and a server closed in that window keeps the pooled keep-alive socket
+ * open until its 72 s timeout.
+ */
+export function getBytes(
   server: Pick<RunningServer, 'url'>,
   url: string,
   token: string | undefined,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Headers; bytes: Uint8Array }> {
-  const res = await fetch(server.url + url, {
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      server.url + url,
+      { agent: false, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const out = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') out.set(k, v);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: out,
+            bytes: new Uint8Array(Buffer.concat(chunks)),
+          });
+        });
+      },
+    );
+    req.on('error', reject);
   });
-  return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
 /** Every file under a directory, recursively (names relative to it). */

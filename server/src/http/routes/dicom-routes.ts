@@ -87,11 +87,10 @@ export async function dicomRoutes(app: FastifyInstance, deps: DicomRouteDeps) {
     if (etagMatches(req.headers['if-none-match'], etag)) return cacheHeaders(reply, etag).status(304).send();
     const png = await deps.dicom.thumbnails.pathFor(file.sha256);
     if (!png.ok) throw new ApiError(png.error.status, png.error.code, png.error.message);
-    const size = (await fs.promises.stat(png.value)).size;
+    // A few kilobytes: sent whole, so the response is complete the moment it is written.
     return cacheHeaders(reply, etag)
       .type('image/png')
-      .header('content-length', size)
-      .send(fs.createReadStream(png.value));
+      .send(await fs.promises.readFile(png.value));
   });
 
   return createUploadHandler({
