@@ -18,6 +18,12 @@ const EnvSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/)
     .optional(),
   REDIS_URL: z.string().url().optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/)
+    .default('cxr:'),
+  PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(50).default(5_000),
+  PRESENCE_TTL_MS: z.coerce.number().int().min(100).default(15_000),
   ADMIN_USERNAME: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   TOKEN_SECRET: z.string().min(32).optional(),
@@ -63,6 +69,12 @@ export interface Config {
   /** PostgreSQL schema to keep the tables in (created if missing); default: the search path. */
   readonly databaseSchema: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel we use, so deployments (and tests) can share a Redis. */
+  readonly redisKeyPrefix: string;
+  /** How often each node refreshes the presence of its sockets in the shared store. */
+  readonly presenceHeartbeatMs: number;
+  /** A connection not refreshed for this long is offline (a crashed node's sockets expire). */
+  readonly presenceTtlMs: number;
   readonly adminUsername: string | undefined;
   readonly adminPassword: string | undefined;
   readonly tokenSecret: string | undefined;
@@ -103,6 +115,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       databaseUrl: e.DATABASE_URL,
       databaseSchema: e.DATABASE_SCHEMA,
       redisUrl: e.REDIS_URL,
+      redisKeyPrefix: e.REDIS_KEY_PREFIX,
+      presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,
+      presenceTtlMs: e.PRESENCE_TTL_MS,
       adminUsername: e.ADMIN_USERNAME,
       adminPassword: e.ADMIN_PASSWORD,
       tokenSecret: e.TOKEN_SECRET,

@@ -47,6 +47,10 @@ export const VoteCloseSchema = z
   })
   .strict();
 export const VoteListSchema = z.object({ scanId: IdSchema }).strict();
+/** Sets (a number) or clears (null: strict majority of the readers) the session's quorum. */
+export const QuorumSetSchema = z
+  .object({ commandId: CommandIdSchema, quorum: z.number().int().min(1).max(5).nullable() })
+  .strict();
 export const DecideSchema = z
   .object({
     commandId: CommandIdSchema,
@@ -93,6 +97,13 @@ export const VoteSchema = z.object({
   reason: z.string().nullable(),
   openedAt: z.number(),
   closedAt: z.number().nullable(),
+  /** Agree votes needed to accept, fixed when the vote opens. */
+  quorum: z.number().int().optional(),
+  /**
+   * Grows with every change to this vote (cast, close, void). Updates can arrive out of order
+   * (concurrent casts, two nodes): keep the one with the highest `seq`.
+   */
+  seq: z.number().int().optional(),
 });
 export type Vote = z.infer<typeof VoteSchema>;
 
@@ -124,6 +135,10 @@ export interface ClientToServerEvents {
     ack: (a: Ack<{ version: number; sha256: string }>) => void,
   ) => void;
   'scan:unlock': (payload: z.input<typeof UnlockSchema>, ack: (a: Ack<{ version: number }>) => void) => void;
+  'session:quorum': (
+    payload: z.input<typeof QuorumSetSchema>,
+    ack: (a: Ack<{ quorum: number }>) => void,
+  ) => void;
 }
 
 /** Error codes of socket acknowledgements. */
@@ -142,5 +157,9 @@ export const SOCKET_ERROR_CODES = [
   'version_mismatch',
   'unavailable',
   'internal',
+  /** Lost a race (two locks at once, a vote changed underneath); read the state again. */
+  'conflict',
+  /** An event name the server does not know (answered when it carries an ack). */
+  'unknown_event',
 ] as const;
 export type SocketErrorCode = (typeof SOCKET_ERROR_CODES)[number];

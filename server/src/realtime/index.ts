@@ -1,0 +1,175 @@
+import type { Server as HttpServer } from 'node:http';
+import type { ServerToClientEvents } from '@cxr/shared';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Logger } from 'pino';
+import { type RedisClientType, createClient } from 'redis';
+import { Server } from 'socket.io';
+import type { TokenService } from '../auth/tokens.js';
+import type { ScanDocPort } from '../collab/scan-doc-port.js';
+import type { Config } from '../config.js';
+import { type AppendAudit, AuditBatcher, AuditStore } from '../db/audit-store.js';
+import type { Stores } from '../db/stores.js';
+import { VotesStore } from '../db/votes-store.js';
+import { commandTable } from './commands.js';
+import { type EmitToSession, type LiveContext, PanelCache } from './context.js';
+import { createHandshake } from './handshake.js';
+import { type LiveStores, createMemoryLiveStores } from './live-store.js';
+import { ModeratorService } from './moderator.js';
+import { PresenceTracker } from './presence.js';
+import { createRedisLiveStores } from './redis-live-store.js';
+import { attachSocketHandlers, sessionRoom } from './socket.js';
+import { VoteService } from './votes.js';
+
+export interface RealtimeDeps {
+  readonly stores: Stores;
+  readonly tokens: TokenService;
+  readonly scanDocs: ScanDocPort;
+  readonly config: Config;
+  readonly log: Logger;
+}
+
+export interface Realtime {
+  readonly io: Server;
+  readonly backend: LiveStores['kind'];
+  readonly audit: AuditStore;
+  /** For the Yjs update path: appends `edit` (or other) entries to the scans' audit chains. */
+  readonly appendAudit: AppendAudit;
+  readonly votes: VoteService;
+  /** Leaves presence, disconnects sockets, drains the audit queue, closes Redis. */
+  close(): Promise<void>;
+}
+
+const COMMAND_TTL_MS = 10 * 60_000;
+
+/**
+ * The live panel's socket.io channel on the given HTTP server (path `/socket.io`), with Redis
+ * behind it when `config.redisUrl` is set (socket events, presence and votes then span nodes)
+ * and an in-process store otherwise.
+ */
+export async function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Promise<Realtime> {
+  const { config, stores } = deps;
+  const log = deps.log.child({ component: 'realtime' });
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : undefined;
+  const live = redis
+    ? createRedisLiveStores(redis.command, {
+        prefix: config.redisKeyPrefix,
+        presenceTtlMs: config.presenceTtlMs,
+        commandTtlMs: COMMAND_TTL_MS,
+      })
+    : createMemoryLiveStores({ presenceTtlMs: config.presenceTtlMs, commandTtlMs: COMMAND_TTL_MS });
+
+  const io = new Server(httpServer, {
+    serveClient: false,
+    // Same origin in production; the dev client runs on Vite's port.
+    cors: { origin: true, credentials: true },
+    ...(redis
+      ? { adapter: createAdapter(redis.pub, redis.sub, { key: `${config.redisKeyPrefix}socket.io` }) }
+      : {}),
+  });
+  const emit: EmitToSession = (sessionId, event, ...args) => {
+    io.to(sessionRoom(sessionId)).emit(event, ...args);
+  };
+
+  const audit = new AuditStore(stores.db.kysely, stores.db.dialect);
+  const panels = new PanelCache(stores.sessions, stores.users);
+  const ctx: LiveContext = {
+    live,
+    votes: new VotesStore(stores.db.kysely),
+    audit,
+    auditBatcher: new AuditBatcher(audit),
+    sessions: stores.sessions,
+    users: stores.users,
+    scanDocs: deps.scanDocs,
+    emit,
+    log,
+    panels,
+  };
+  const votes = new VoteService(ctx);
+  const moderator = new ModeratorService(ctx, votes);
+  const presence = new PresenceTracker({
+    store: live.presence,
+    panels,
+    log,
+    heartbeatMs: config.presenceHeartbeatMs,
+    send: (sessionId, members, local) => {
+      const payload: Parameters<ServerToClientEvents['presence:update']>[0] = { members };
+      if (local) io.local.to(sessionRoom(sessionId)).emit('presence:update', payload);
+      else emit(sessionId, 'presence:update', payload);
+    },
+  });
+
+  // A stored change to a finding or a global label voids the votes running on it (R-VOTE-4).
+  deps.scanDocs.onChange((key, change) => {
+    const keys = [
+      ...change.findings.map((id) => `finding:${id}`),
+      ...change.globals.map((l) => `global:${l}`),
+    ];
+    if (keys.length === 0) return;
+    votes.voidOpen(key, 'system', 'the target changed', keys).catch((error: unknown) => {
+      log.error({ err: error, sessionId: key.sessionId, scanId: key.scanId }, 'voiding votes failed');
+    });
+  });
+
+  attachSocketHandlers(io, {
+    handshake: createHandshake(deps.tokens, stores.users, stores.sessions),
+    commands: commandTable(votes, moderator),
+    presence,
+    cache: live.commands,
+    sessions: stores.sessions,
+    log,
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    io,
+    backend: live.kind,
+    audit,
+    appendAudit: (entries) => audit.append(entries),
+    votes,
+    close() {
+      closing ??= (async () => {
+        await withTimeout(presence.close(), 2_000).catch(() => undefined);
+        io.local.disconnectSockets(true);
+        // Not io.close(): that would also close the HTTP server, which the HTTP app owns.
+        io.engine.close();
+        await ctx.auditBatcher.drained();
+        if (redis) for (const client of [redis.command, redis.pub, redis.sub]) client.destroy();
+      })();
+      return closing;
+    },
+  };
+}
+
+type Redis = RedisClientType;
+
+async function connectRedis(url: string, log: Logger): Promise<{ command: Redis; pub: Redis; sub: Redis }> {
+  // Commands fail at once while Redis is away (acked `unavailable`, the client retries) rather
+  // than queue up behind a reconnect; the adapter's clients keep the default queue.
+  const command: Redis = createClient({ url, disableOfflineQueue: true });
+  const pub: Redis = createClient({ url });
+  const sub: Redis = pub.duplicate();
+  for (const [name, client] of [
+    ['command', command],
+    ['pub', pub],
+    ['sub', sub],
+  ] as const) {
+    let down = false;
+    client.on('error', (error: unknown) => {
+      if (!down) log.warn({ err: error, client: name }, 'redis connection problem');
+      down = true;
+    });
+    client.on('ready', () => {
+      if (down) log.info({ client: name }, 'redis connection back');
+      down = false;
+    });
+  }
+  await Promise.all([command.connect(), pub.connect(), sub.connect()]);
+  return { command, pub, sub };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref()),
+  ]);
+}
