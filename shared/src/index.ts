@@ -8,3 +8,4 @@ export * from './protocol/errors.js';
 export * from './consensus/index.js';
 export * from './imaging/index.js';
 export * from './protocol/socket-events.js';
+export * from './export/index.js';
