@@ -13,6 +13,8 @@ import { RoomRegistry } from './collab/room-registry.js';
 import { type ScanDocPort, createScanDocPort } from './collab/scan-doc-port.js';
 import type { RoomKey } from './db/doc-store.js';
 import { UpdateWriter } from './collab/update-writer.js';
+import { auditedSink } from './collab/audited-sink.js';
+import { AuditStore } from './db/audit-store.js';
 import { type Fanout, createRedisFanout } from './collab/fanout.js';
 import { type YjsEndpoint, attachYjsEndpoint } from './collab/ws-endpoint.js';
 import type { Config } from './config.js';
@@ -76,7 +78,9 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   );
   const tokens = new TokenService(loadSigningKey(config.dataDir, config.tokenSecret), config.tokenTtlSeconds);
 
-  const writer = new UpdateWriter(stores.docs, log);
+  // Every stored edit also gets its entry in the scan's hash-chained audit log, atomically.
+  const audit = new AuditStore(stores.db.kysely, stores.db.dialect);
+  const writer = new UpdateWriter(auditedSink(stores.db.kysely, stores.docs, audit), log);
   const changeListeners: Array<(key: RoomKey, change: DocChange) => void> = [];
   // Several nodes share live document updates through Redis; one node needs none.
   const fanout: Fanout | undefined = config.redisUrl
@@ -145,7 +149,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   sessionRoutes(app, { users: stores.users, scans: stores.scans, sessions: stores.sessions, requireUser });
   scanRoutes(app, { scans: stores.scans, sessions: stores.sessions, requireUser, upload });
   blindRoutes(app, { sessions: stores.sessions, blind, requireUser });
-  lockRoutes(app, { sessions: stores.sessions, consensus: stores.consensus, locks, requireUser });
+  lockRoutes(app, { sessions: stores.sessions, consensus: stores.consensus, locks, audit, requireUser });
   exportRoutes(app, {
     sessions: stores.sessions,
     consensus: stores.consensus,

@@ -21,7 +21,7 @@ describe('locking a scan', () => {
   let panel: Panel;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ COMPACT_AFTER_UPDATES: '1000000' });
     panel = await createPanel(server, {
       readers: 3,
       scans: [
@@ -106,6 +106,23 @@ describe('locking a scan', () => {
     const again = await panel.api.as(panel.moderator.token).call('POST', lockPath(scan));
     expect(again.status).toBe(409);
     expect(again.body.error?.code).toBe('already_locked');
+  });
+
+  it('R-AUDIT-9: every stored edit and the lock are in the scan’s hash-chained audit log', async () => {
+    const scan = panel.scanIds[0]!;
+    const res = await panel.api
+      .as(panel.readers[0]!.token)
+      .call('GET', `/api/sessions/${panel.sessionId}/scans/${scan}/audit`);
+    expect(res.status).toBe(200);
+    expect(res.body.verified).toBe(true);
+    const entries = res.body.entries as Array<{ kind: string; actor: string; payload: { seq?: number } }>;
+    const edits = entries.filter((e) => e.kind === 'edit');
+    const loaded = await server.stores.docs.load({ sessionId: panel.sessionId, scanId: scan });
+    // One entry per stored update from a panel member (the lock's own meta update is the server's).
+    expect(loaded.snapshot).toBeUndefined();
+    expect(edits.length).toBe(loaded.updates.length - 1);
+    expect(new Set(edits.map((e) => e.actor))).toEqual(new Set(panel.readers.map((r) => r.id)));
+    expect(entries.at(-1)?.kind).toBe('lock');
   });
 
   it('R-LOCK-4: the lock survives a restart of the room (unloaded and reloaded)', async () => {

@@ -92,7 +92,11 @@ export class AuditStore {
     });
   }
 
-  private async appendIn(tx: Tx, inputs: readonly AuditInput[]): Promise<AuditEntry[]> {
+  /**
+   * Appends inside a transaction the caller already holds, so entries commit together with
+   * what they describe (the Yjs update path logs `edit` entries with the updates themselves).
+   */
+  async appendIn(tx: Tx, inputs: readonly AuditInput[]): Promise<AuditEntry[]> {
     const chains = new Map<string, { sessionId: string; scanId: string }>();
     for (const input of inputs)
       chains.set(chainKey(input), { sessionId: input.sessionId, scanId: input.scanId });

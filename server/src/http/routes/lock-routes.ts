@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { LockService } from '../../collab/lock.js';
+import type { AuditStore } from '../../db/audit-store.js';
 import type { ConsensusStore, StoredConsensus } from '../../db/consensus-store.js';
 import type { SessionsStore } from '../../db/sessions-store.js';
 import type { RequireUser } from '../auth-guard.js';
@@ -9,7 +10,13 @@ type Params = { sessionId: string; scanId: string };
 
 export function lockRoutes(
   app: FastifyInstance,
-  deps: { sessions: SessionsStore; consensus: ConsensusStore; locks: LockService; requireUser: RequireUser },
+  deps: {
+    sessions: SessionsStore;
+    consensus: ConsensusStore;
+    locks: LockService;
+    audit: AuditStore;
+    requireUser: RequireUser;
+  },
 ) {
   const body = (c: StoredConsensus) => ({
     version: c.version,
@@ -33,6 +40,15 @@ export function lockRoutes(
         result.error.code === 'not_found' ? 404 : result.error.code === 'unavailable' ? 503 : 409;
       throw new ApiError(status, result.error.code, result.error.message);
     }
+    await deps.audit.append([
+      {
+        sessionId,
+        scanId,
+        kind: 'lock',
+        actor: user.id,
+        payload: { version: result.value.version, sha256: result.value.sha256, via: 'http' },
+      },
+    ]);
     return body(result.value);
   });
 
