@@ -1,4 +1,5 @@
 import type { Finding } from '@cxr/shared';
+import type { ReactNode } from 'react';
 import { colorFor } from './colors.js';
 
 /** Every box on the scan, with its labels, author and geometry in image pixels. */
@@ -10,6 +11,8 @@ export function FindingsList({
   onSelect,
   onEditLabels,
   onRemove,
+  decisionOf = () => undefined,
+  consensus,
 }: {
   findings: readonly Finding[];
   selectedId: string | undefined;
@@ -18,6 +21,10 @@ export function FindingsList({
   onSelect: (id: string) => void;
   onEditLabels: (id: string) => void;
   onRemove: (id: string) => void;
+  /** The decision recorded on the finding, if any. */
+  decisionOf?: (id: string) => 'accepted' | 'rejected' | undefined;
+  /** Vote and decision controls under each finding (the consensus layer provides them). */
+  consensus?: (finding: Finding) => ReactNode;
 }) {
   return (
     <section className="panel" aria-labelledby="findings-title" data-testid="findings-panel">
@@ -33,6 +40,7 @@ export function FindingsList({
       <ul className="findings" data-testid="findings-list">
         {findings.map((f) => {
           const b = f.box;
+          const decision = decisionOf(f.id);
           return (
             <li
               key={f.id}
@@ -41,7 +49,8 @@ export function FindingsList({
               data-labels={f.labels.join('|')}
               data-box={`${b.x_min},${b.y_min},${b.x_max},${b.y_max}`}
               data-created-by={f.createdBy}
-              className={f.id === selectedId ? 'selected' : ''}
+              data-decision={decision ?? ''}
+              className={`${f.id === selectedId ? 'selected' : ''} ${decision ? `decided-${decision}` : ''}`}
             >
               <button type="button" className="finding-main" onClick={() => onSelect(f.id)}>
                 <span className="swatch" style={{ background: colorFor(f.createdBy) }} />
@@ -73,6 +82,7 @@ export function FindingsList({
                   </button>
                 </span>
               )}
+              {consensus?.(f)}
             </li>
           );
         })}

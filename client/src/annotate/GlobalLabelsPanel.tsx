@@ -1,4 +1,11 @@
-import { type Finding, GLOBAL_LABELS, type GlobalProposal, checkReadingRules } from '@cxr/shared';
+import {
+  type Finding,
+  GLOBAL_LABELS,
+  type GlobalLabel,
+  type GlobalProposal,
+  checkReadingRules,
+} from '@cxr/shared';
+import type { ReactNode } from 'react';
 import { globalBlocked } from './store.js';
 
 export function globalTestId(label: string): string {
@@ -15,12 +22,18 @@ export function GlobalLabelsPanel({
   readOnly,
   authorName,
   onToggle,
+  discussed = [],
+  consensus,
 }: {
   findings: readonly Finding[];
   globals: readonly GlobalProposal[];
   readOnly: boolean;
   authorName: (id: string) => string;
   onToggle: (label: (typeof GLOBAL_LABELS)[number]) => void;
+  /** Labels with a vote or a decision, shown even when no longer proposed. */
+  discussed?: readonly GlobalLabel[];
+  /** Vote and decision controls for a label (the consensus layer provides them). */
+  consensus?: (label: GlobalLabel) => ReactNode;
 }) {
   const problems = checkReadingRules(findings, globals);
   const byLabel = new Map(globals.map((g) => [g.label, g]));
@@ -56,6 +69,21 @@ export function GlobalLabelsPanel({
       >
         {problems.length === 0 ? 'Reading satisfies the VinDr-CXR rules' : problems.join('; ')}
       </p>
+      {consensus && (
+        <ul className="global-consensus">
+          {GLOBAL_LABELS.filter((l) => byLabel.has(l) || discussed.includes(l)).map((label) => (
+            <li
+              key={label}
+              data-testid="global-consensus"
+              data-label={label}
+              data-proposed={byLabel.has(label)}
+            >
+              <span className={byLabel.has(label) ? '' : 'muted'}>{label}</span>
+              {consensus(label)}
+            </li>
+          ))}
+        </ul>
+      )}
     </section>
   );
 }

@@ -2,8 +2,11 @@ import {
   type EntryContext,
   checkFindingEntry,
   checkGlobalEntry,
+  checkProgressEntry,
+  checkReadingRules,
   readFindings,
   readGlobals,
+  readProgress,
   scanDocTypes,
 } from '@cxr/shared';
 import { describe, expect, it } from 'vitest';
@@ -146,5 +149,26 @@ describe('YAnnotationStore', () => {
     expect(alice.addFinding(box, ['ILD']).ok).toBe(false);
     alice.remove(r.id);
     expect(alice.getSnapshot().findings).toHaveLength(1);
+  });
+
+  it('marks done only while the VinDr rules hold; the guard accepts what the store writes', () => {
+    const { alice, bob, b } = pair();
+    expect(alice.setDone(true)).toEqual({
+      ok: false,
+      reason: 'cannot mark done: at least one global label is required',
+    });
+    bob.toggleGlobal('No finding');
+    expect(alice.setDone(true).ok).toBe(true);
+    const [mine] = readProgress(b);
+    expect(mine).toMatchObject({ userId: 'alice', done: true });
+    // The server's own check of the entry, with the reading as it stands.
+    const reading = () => checkReadingRules(readFindings(b), readGlobals(b));
+    const ctx = { userId: 'alice', image, panel: ['alice', 'bob'], reading };
+    expect(checkProgressEntry('alice', mine, ctx)).toBeUndefined();
+    // Ctrl+Z is about boxes and labels: it leaves the done mark alone.
+    alice.undo();
+    expect(alice.getSnapshot().progress[0]?.done).toBe(true);
+    expect(alice.setDone(false).ok).toBe(true);
+    expect(readProgress(b)[0]?.done).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  type Decision,
   type DocMeta,
   EMPTY_META,
   type Finding,
@@ -9,13 +10,18 @@ import {
   type ImageSize,
   type LocalLabel,
   NO_FINDING,
+  type ReaderProgress,
+  checkReadingRules,
   proposeGlobal,
   putFinding,
+  readDecisions,
   readFindings,
   readGlobals,
   readMeta,
+  readProgress,
   removeFinding,
   scanDocTypes,
+  setReaderDone,
   withdrawGlobal,
 } from '@cxr/shared';
 import * as Y from 'yjs';
@@ -31,6 +37,10 @@ import type { ImageBox } from '../viewer/transform.js';
 export interface AnnotationSnapshot {
   readonly findings: readonly Finding[];
   readonly globals: readonly GlobalProposal[];
+  /** Each member's own "done" mark (members write only their own key). */
+  readonly progress: readonly ReaderProgress[];
+  /** The server's decisions on findings and global labels (read-only for clients). */
+  readonly decisions: readonly Decision[];
   readonly meta: DocMeta;
   readonly canUndo: boolean;
   readonly canRedo: boolean;
@@ -50,9 +60,24 @@ export interface AnnotationStore {
   setLabels(id: string, labels: readonly LocalLabel[]): void;
   remove(id: string): void;
   toggleGlobal(label: GlobalLabel): { ok: true } | { ok: false; reason: string };
+  /**
+   * Marks the scan done (or not) for this user. Done needs the VinDr rules to hold for the
+   * scan's reading now, which the server checks again; undoing it is always allowed.
+   */
+  setDone(done: boolean): { ok: true } | { ok: false; reason: string };
   undo(): void;
   redo(): void;
 }
+
+export const EMPTY_SNAPSHOT: AnnotationSnapshot = {
+  findings: [],
+  globals: [],
+  progress: [],
+  decisions: [],
+  meta: EMPTY_META,
+  canUndo: false,
+  canRedo: false,
+};
 
 /** Why a global label cannot be proposed right now (VinDr rules), or undefined. */
 export function globalBlocked(
@@ -123,6 +148,8 @@ export class YAnnotationStore implements AnnotationStore {
     return {
       findings: readFindings(this.doc),
       globals: readGlobals(this.doc),
+      progress: readProgress(this.doc),
+      decisions: readDecisions(this.doc),
       meta: this.doc.share.has('meta') ? readMeta(this.doc) : EMPTY_META,
       canUndo: this.undoManager.canUndo(),
       canRedo: this.undoManager.canRedo(),
@@ -199,6 +226,18 @@ export class YAnnotationStore implements AnnotationStore {
       if (proposed) withdrawGlobal(this.doc, label);
       else proposeGlobal(this.doc, label, this.userId, this.now());
     }, this.origin);
+    return { ok: true };
+  }
+
+  setDone(done: boolean): { ok: true } | { ok: false; reason: string } {
+    if (this.readOnly) return { ok: false, reason: 'the scan is locked' };
+    if (done) {
+      const problems = checkReadingRules(this.snapshot.findings, this.snapshot.globals);
+      if (problems.length > 0) return { ok: false, reason: `cannot mark done: ${problems.join('; ')}` };
+    }
+    // Not this store's undo origin: a "done" mark is a statement, not an edit to take back
+    // with Ctrl+Z along with the boxes.
+    this.doc.transact(() => setReaderDone(this.doc, this.userId, done, this.now()), 'progress');
     return { ok: true };
   }
 

@@ -1,27 +1,33 @@
-import type { GlobalLabel, LocalLabel, SessionScan } from '@cxr/shared';
-import { NO_FINDING, checkReadingRules } from '@cxr/shared';
+import type { GlobalLabel, LocalLabel, SessionScan, Target } from '@cxr/shared';
+import { NO_FINDING, checkReadingRules, decisionKey } from '@cxr/shared';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { AnnotationStage, type RemoteCursor } from '../annotate/AnnotationStage.js';
 import { colorFor } from '../annotate/colors.js';
 import { FindingsList } from '../annotate/FindingsList.js';
 import { GlobalLabelsPanel } from '../annotate/GlobalLabelsPanel.js';
 import { LabelPicker } from '../annotate/LabelPicker.js';
-import { YAnnotationStore } from '../annotate/store.js';
+import { EMPTY_SNAPSHOT, YAnnotationStore } from '../annotate/store.js';
 import { throttle, useScanConnection, usePeers } from '../collab/hooks.js';
+import { type CommandResult, voteFor } from '../collab/panel-channel.js';
+import type { LivePanel } from '../collab/panel-hooks.js';
 import { defaultWsBase } from '../collab/scan-connection.js';
+import { type ScanSummary, useScanSummaries } from '../collab/scan-summaries.js';
 import { describeRefusal } from '../collab/status.js';
 import { ConsensusPanel } from '../consensus/ConsensusPanel.js';
+import { ModeratorPanel } from '../consensus/ModeratorPanel.js';
+import { type ConsensusActions, TargetConsensus } from '../consensus/TargetConsensus.js';
 import { type Tool, ViewerController } from '../viewer/controller.js';
 import { DecodeClient } from '../viewer/decode-client.js';
 import type { DecodeTimings } from '../viewer/decode-protocol.js';
 import { type DecodedImage, placeholderImage } from '../viewer/dicom.js';
 import { ImageCanvas } from '../viewer/ImageCanvas.js';
 import { type ImageBox, type ImagePoint, boxToScreen } from '../viewer/transform.js';
-import { type Api, type SessionView as Session, dicomUrl } from './api.js';
+import { type Api, ApiError, type SessionView as Session, dicomUrl } from './api.js';
 import type { Auth } from './auth.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { commandFor, isTypingTarget } from './hotkeys.js';
-import { PresenceBar } from './PresenceBar.js';
+import { PresenceBar, presenceEntries } from './PresenceBar.js';
+import { navigate } from './router.js';
 import { StatusBadge } from './StatusBadge.js';
 
 type ImageState =
@@ -79,6 +85,9 @@ export function ReadingWorkspace({
   onBack,
   onSignOut,
   onSessionChanged,
+  role,
+  live: panel,
+  onFollow,
 }: {
   api: Api;
   auth: Auth;
@@ -87,6 +96,10 @@ export function ReadingWorkspace({
   onBack: () => void;
   onSignOut: () => void;
   onSessionChanged: () => void;
+  role: 'moderator' | 'reader' | 'observer';
+  /** The session's live panel (presence, votes); undefined until it is created. */
+  live: LivePanel | undefined;
+  onFollow: (following: boolean) => void;
 }) {
   const userId = auth.user.id;
   const room = useMemo(
@@ -107,16 +120,7 @@ export function ReadingWorkspace({
     [doc, userId, imageSize],
   );
   useEffect(() => () => store?.destroy(), [store]);
-  const empty = useMemo(
-    () => ({
-      findings: [],
-      globals: [],
-      meta: { locked: false, lockedAt: null, lockedBy: null, consensusHash: null, consensusVersion: 0 },
-      canUndo: false,
-      canRedo: false,
-    }),
-    [],
-  );
+  const empty = EMPTY_SNAPSHOT;
   const noop = useCallback(() => () => {}, []);
   const snap = useSyncExternalStore(
     store ? store.subscribe.bind(store) : noop,
@@ -147,7 +151,7 @@ export function ReadingWorkspace({
   const status = live?.snapshot.status ?? { state: 'connecting' as const };
   const locked = snap.meta.locked || lockedByMe || (scan.locked && status.state !== 'synced');
   const readOnly = locked || status.refusal?.stopped === true;
-  const isModerator = session.moderatorId === userId;
+  const isModerator = role === 'moderator';
   const members = session.members;
   const nameOf = useCallback(
     (id: string) => (id === userId ? auth.user.username : (members.find((m) => m.id === id)?.username ?? id)),
@@ -354,6 +358,93 @@ export function ReadingWorkspace({
   const imageKind = imageState.kind;
   const refusal = status.refusal;
 
+  // ---- the live panel: presence, votes, decisions, lock ----
+  const channel = panel?.channel;
+  const panelSnap = panel?.snapshot;
+  const panelLive = panelSnap?.state === 'connected';
+  const entries = presenceEntries({
+    members,
+    moderatorId: session.moderatorId,
+    live: panelLive ? panelSnap?.members : undefined,
+    peers,
+    progress: snap.progress,
+    selfId: userId,
+    scanId: scan.scanId,
+  });
+  const decisionByKey = new Map(snap.decisions.map((d) => [decisionKey(d.target), d]));
+  const votes = panelSnap?.votes;
+  const unavailable = {
+    ok: false as const,
+    error: { code: 'unavailable', message: 'the live panel is not connected' },
+  };
+  const actions: ConsensusActions = {
+    openVote: async (target) => (channel ? channel.openVote(scan.scanId, target) : unavailable),
+    castVote: async (voteId, choice) => (channel ? channel.castVote(voteId, choice) : unavailable),
+    closeVote: async (voteId, override) => (channel ? channel.closeVote(voteId, override) : unavailable),
+    decide: async (target, outcome, reason) =>
+      channel ? channel.decide(scan.scanId, target, outcome, reason) : unavailable,
+  };
+  const consensusFor = (target: Target) => (
+    <TargetConsensus
+      target={target}
+      vote={votes ? voteFor(votes.values(), scan.scanId, target) : undefined}
+      decision={decisionByKey.get(decisionKey(target))}
+      role={role}
+      userId={userId}
+      readOnly={readOnly}
+      live={panelLive}
+      actions={actions}
+    />
+  );
+  const discussed = [
+    ...snap.decisions.flatMap((d) => (d.target.kind === 'global' ? [d.target.label] : [])),
+    ...[...(votes?.values() ?? [])].flatMap((v) =>
+      v.scanId === scan.scanId && v.target.kind === 'global' ? [v.target.label] : [],
+    ),
+  ];
+  // The server's lock rule: every finding and proposed global label needs a decision.
+  const candidateKeys = [
+    ...snap.findings.map((f) => decisionKey({ kind: 'finding', id: f.id })),
+    ...snap.globals.map((g) => decisionKey({ kind: 'global', label: g.label })),
+  ];
+  const undecided = candidateKeys.filter((k) => !decisionByKey.has(k)).length;
+  const summary: ScanSummary = { locked, undecided, candidates: candidateKeys.length };
+  const readerIds = session.readerIds;
+  const readersDone = snap.progress.filter((p) => p.done && readerIds.includes(p.userId)).length;
+  const myDone = snap.progress.some((p) => p.userId === userId && p.done);
+  const doneBlocked = readOnly
+    ? 'the scan is locked'
+    : !myDone && problems.length > 0
+      ? problems.join('; ')
+      : undefined;
+  const otherScans = useMemo(
+    () =>
+      isModerator
+        ? session.scans.filter((s) => s.scanId !== scan.scanId && !s.locked).map((s) => s.scanId)
+        : [],
+    [isModerator, session.scans, scan.scanId],
+  );
+  const summaries = useScanSummaries(room.wsBase, auth.token, session.id, otherScans);
+  const allSummaries = new Map(summaries).set(scan.scanId, summary);
+  const lock = async (
+    rejectUndecided: boolean,
+  ): Promise<CommandResult<{ version: number; sha256: string }>> => {
+    if (channel && panelLive) return channel.lock(scan.scanId, rejectUndecided);
+    // Without the live panel, the HTTP lock (which has no "reject undecided" option).
+    try {
+      const info = await api.lock(session.id, scan.scanId);
+      return { ok: true, version: info.version, sha256: info.sha256 };
+    } catch (e) {
+      return {
+        ok: false,
+        error:
+          e instanceof ApiError
+            ? { code: e.code, message: e.message }
+            : { code: 'internal', message: 'locking failed' },
+      };
+    }
+  };
+
   return (
     <div className="workspace">
       <header className="topbar">
@@ -365,10 +456,16 @@ export function ReadingWorkspace({
         <StatusBadge status={status} pending={false} />
         <span className="spacer" />
         <PresenceBar
-          members={members}
-          peers={peers}
-          self={{ id: userId, name: auth.user.username }}
+          entries={entries}
+          selfId={userId}
           selfColor={myColor}
+          scanId={scan.scanId}
+          scans={session.scans}
+          panelState={panelSnap?.state}
+          panelError={panelSnap?.error ? `${panelSnap.error.message} (${panelSnap.error.code})` : undefined}
+          following={panelSnap?.following ?? false}
+          canFollow={role === 'reader'}
+          onFollow={onFollow}
         />
         <button
           type="button"
@@ -609,6 +706,8 @@ export function ReadingWorkspace({
             readOnly={readOnly}
             authorName={nameOf}
             onToggle={toggleGlobal}
+            discussed={discussed}
+            consensus={(label) => consensusFor({ kind: 'global', label })}
           />
           <FindingsList
             findings={snap.findings}
@@ -621,7 +720,36 @@ export function ReadingWorkspace({
               setPicker({ target: { kind: 'finding', id } });
             }}
             onRemove={(id) => store?.remove(id)}
+            decisionOf={(id) => decisionByKey.get(decisionKey({ kind: 'finding', id }))?.outcome}
+            consensus={(f) => consensusFor({ kind: 'finding', id: f.id })}
           />
+          {role === 'reader' && (
+            <section className="panel" aria-labelledby="progress-title" data-testid="progress-panel">
+              <h2 id="progress-title">Your reading</h2>
+              <button
+                type="button"
+                className={myDone ? 'on' : ''}
+                data-testid="mark-done"
+                aria-pressed={myDone}
+                disabled={doneBlocked !== undefined}
+                title={doneBlocked ?? (myDone ? 'Mark as not done' : 'Mark this scan done')}
+                onClick={() => {
+                  const r = store?.setDone(!myDone);
+                  if (r && !r.ok) setNotice(r.reason);
+                }}
+              >
+                {myDone ? '✓ Done' : 'Mark done'}
+              </button>
+              {doneBlocked && (
+                <p className="rules warn" data-testid="mark-done-reason">
+                  Cannot mark done: {doneBlocked}
+                </p>
+              )}
+              {myDone && problems.length > 0 && (
+                <p className="rules warn">Marked done, but the reading no longer satisfies the rules.</p>
+              )}
+            </section>
+          )}
           <ConsensusPanel
             api={api}
             sessionId={session.id}
@@ -629,11 +757,33 @@ export function ReadingWorkspace({
             isModerator={isModerator}
             locked={locked}
             readingValid={problems.length === 0}
+            undecided={undecided}
+            readersDone={readersDone}
+            readers={readerIds.length}
+            lock={lock}
             onLocked={() => {
               setLockedByMe(true);
               onSessionChanged();
             }}
           />
+          {isModerator && (
+            <ModeratorPanel
+              scans={session.scans}
+              currentScanId={scan.scanId}
+              summaries={allSummaries}
+              votes={votes ?? new Map()}
+              members={panelLive ? (panelSnap?.members ?? []) : []}
+              live={panelLive}
+              onGoto={async (id) => {
+                if (!channel) return unavailable;
+                const answer = await channel.goto(id);
+                // The moderator moves too; followers are moved by the server's session:goto.
+                if (answer.ok && id !== scan.scanId)
+                  navigate({ name: 'session', sessionId: session.id, scanId: id });
+                return answer;
+              }}
+            />
+          )}
         </aside>
       </div>
       {help && <HelpOverlay onClose={() => setHelp(false)} />}

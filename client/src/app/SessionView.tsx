@@ -1,4 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
+import type { PanelChannel, PanelEvent } from '../collab/panel-channel.js';
+import { saveFollowing, usePanelChannel } from '../collab/panel-hooks.js';
 import type { Api, SessionView as Session } from './api.js';
 import type { Auth } from './auth.js';
 import { ReadingWorkspace } from './ReadingWorkspace.js';
@@ -30,6 +32,32 @@ export function SessionView({
 
   useEffect(reload, [reload]);
 
+  const role = session ? sessionRole(session, auth.user.id) : 'observer';
+  const onPanelEvent = useCallback(
+    (event: PanelEvent, _channel: PanelChannel) => {
+      switch (event.kind) {
+        case 'goto':
+          // Only followers move; the moderator's own goto already navigated them.
+          if (event.following) navigate({ name: 'session', sessionId, scanId: event.scanId });
+          return;
+        case 'locked':
+        case 'unlocked':
+          // The worklist shows each scan's lock state: read it again from the server.
+          reload();
+          return;
+        case 'decided':
+          // Decisions live in the scan document; the views read them from there.
+          return;
+        default: {
+          const never: never = event;
+          throw new Error(`unhandled panel event ${JSON.stringify(never)}`);
+        }
+      }
+    },
+    [sessionId, reload],
+  );
+  const live = usePanelChannel(auth.token, sessionId, role === 'reader', onPanelEvent);
+
   const sorted = session ? [...session.scans].sort((a, b) => a.position - b.position) : [];
   const current = sorted.find((s) => s.scanId === scanId) ?? sorted.find((s) => !s.locked) ?? sorted[0];
 
@@ -38,6 +66,20 @@ export function SessionView({
       navigate({ name: 'session', sessionId, scanId: current.scanId }, true);
     }
   }, [session, current, scanId, sessionId]);
+
+  const channel = live?.channel;
+  const currentId = current?.scanId ?? null;
+  useEffect(() => {
+    channel?.setScan(currentId);
+  }, [channel, currentId]);
+
+  const setFollowing = useCallback(
+    (following: boolean) => {
+      channel?.setFollowing(following);
+      saveFollowing(sessionId, following);
+    },
+    [channel, sessionId],
+  );
 
   if (error) {
     return (
@@ -57,7 +99,11 @@ export function SessionView({
         api={api}
         scans={session.scans}
         currentId={current?.scanId}
-        onOpen={(id) => navigate({ name: 'session', sessionId, scanId: id })}
+        onOpen={(id) => {
+          // Choosing a scan yourself means you stopped following the moderator.
+          if (live?.snapshot.following && id !== current?.scanId) setFollowing(false);
+          navigate({ name: 'session', sessionId, scanId: id });
+        }}
       />
       {current ? (
         <ReadingWorkspace
@@ -69,10 +115,19 @@ export function SessionView({
           onBack={() => navigate({ name: 'sessions' })}
           onSignOut={onSignOut}
           onSessionChanged={reload}
+          role={role}
+          live={live}
+          onFollow={setFollowing}
         />
       ) : (
         <main className="page centered muted">This session has no scans.</main>
       )}
     </div>
   );
+}
+
+/** The user's role on this session's panel (admins who are not on it only watch). */
+export function sessionRole(session: Session, userId: string): 'moderator' | 'reader' | 'observer' {
+  if (session.moderatorId === userId) return 'moderator';
+  return session.readerIds.includes(userId) ? 'reader' : 'observer';
 }

@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'react';
-import { type Api, ApiError, type ConsensusInfo } from '../app/api.js';
+import type { Api, ConsensusInfo } from '../app/api.js';
+import type { CommandResult } from '../collab/panel-channel.js';
+import { CommandError, useCommand } from './TargetConsensus.js';
 
 /**
- * Moderator controls for the scan. Locking is a command the server decides (it freezes the
- * document and stores the consensus record); the client only asks and shows the outcome.
- * Votes arrive with the live-panel issue.
+ * The scan's consensus state and the moderator's lock. Locking is a command the server decides
+ * (it refuses while candidates are undecided unless told to reject them, freezes the document
+ * and stores the consensus record); the client only asks and shows the answer or the refusal.
  */
 export function ConsensusPanel({
   api,
@@ -13,6 +15,10 @@ export function ConsensusPanel({
   isModerator,
   locked,
   readingValid,
+  undecided,
+  readersDone,
+  readers,
+  lock,
   onLocked,
 }: {
   api: Api;
@@ -21,12 +27,16 @@ export function ConsensusPanel({
   isModerator: boolean;
   locked: boolean;
   readingValid: boolean;
+  undecided: number;
+  readersDone: number;
+  readers: number;
+  lock: (rejectUndecided: boolean) => Promise<CommandResult<{ version: number; sha256: string }>>;
   onLocked: () => void;
 }) {
   const [info, setInfo] = useState<ConsensusInfo | undefined>();
-  const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<string | undefined>();
+  const [rejectUndecided, setRejectUndecided] = useState(false);
+  const command = useCommand();
 
   useEffect(() => {
     if (!locked) {
@@ -43,23 +53,32 @@ export function ConsensusPanel({
     };
   }, [api, sessionId, scanId, locked]);
 
-  const lock = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      setInfo(await api.lock(sessionId, scanId));
+  const doLock = async () => {
+    const ok = await command.run(async () => {
+      const answer = await lock(rejectUndecided);
+      if (answer.ok) setInfo({ version: answer.version, sha256: answer.sha256, record: undefined });
+      return answer;
+    });
+    if (ok) {
       setConfirming(false);
       onLocked();
-    } catch (e) {
-      setError(e instanceof ApiError ? e.message : 'Locking failed');
-    } finally {
-      setBusy(false);
     }
   };
 
   return (
     <section className="panel" aria-labelledby="consensus-title" data-testid="consensus-panel">
       <h2 id="consensus-title">Consensus</h2>
+      {!locked && (
+        <p className="muted">
+          <span data-testid="undecided-count" data-count={undecided}>
+            {undecided} undecided
+          </span>{' '}
+          ·{' '}
+          <span data-testid="readers-done" data-count={readersDone} data-total={readers}>
+            readers done {readersDone}/{readers}
+          </span>
+        </p>
+      )}
       {locked ? (
         <p data-testid="consensus-locked">
           Locked consensus{info ? ` v${info.version}` : ''}
@@ -76,20 +95,36 @@ export function ConsensusPanel({
         confirming ? (
           <div className="confirm">
             <p>
-              Lock this scan? Every panel member becomes read-only and the current boxes and labels become the
+              Lock this scan? Every panel member becomes read-only and the decided boxes and labels become the
               consensus.
               {!readingValid && <strong> The reading does not satisfy the VinDr rules yet.</strong>}
             </p>
+            <label className="check">
+              <input
+                type="checkbox"
+                data-testid="lock-reject-undecided"
+                checked={rejectUndecided}
+                onChange={(e) => setRejectUndecided(e.target.checked)}
+              />{' '}
+              Reject the {undecided} undecided candidate(s)
+            </label>
             <button
               type="button"
               className="danger"
               data-testid="lock-confirm"
-              disabled={busy}
-              onClick={lock}
+              disabled={command.busy}
+              onClick={doLock}
             >
-              {busy ? 'Locking…' : 'Lock consensus'}
+              {command.busy ? 'Locking…' : 'Lock consensus'}
             </button>
-            <button type="button" className="ghost" onClick={() => setConfirming(false)}>
+            <button
+              type="button"
+              className="ghost"
+              onClick={() => {
+                setConfirming(false);
+                command.clear();
+              }}
+            >
               Cancel
             </button>
           </div>
@@ -101,11 +136,7 @@ export function ConsensusPanel({
       ) : (
         <p className="muted">Open: the moderator locks the scan when the panel agrees.</p>
       )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <CommandError error={command.error} />
     </section>
   );
 }
