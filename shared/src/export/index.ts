@@ -5,6 +5,7 @@ export * from './csv-text.js';
 export * from './manifest.js';
 export * from './number-format.js';
 export * from './readings.js';
+export * from './record-schema.js';
 export * from './sr-codes.js';
 export * from './vindr-csv.js';
 export * from './vindr-parse.js';
