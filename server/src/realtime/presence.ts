@@ -36,19 +36,40 @@ export class PresenceTracker {
     return this.local.get(connId);
   }
 
+  /**
+   * Records a socket's presence. The local copy is what counts: if the shared store is away
+   * (Redis restarting) the next heartbeat after it returns writes it, so this never fails.
+   */
   async set(sessionId: string, entry: PresenceEntry): Promise<void> {
     const fresh = { ...entry, sessionId, lastSeen: Date.now() };
     this.local.set(entry.connId, fresh);
-    await this.deps.store.upsert(sessionId, [fresh]);
-    await this.publish(sessionId, false);
+    await this.shared(sessionId, async () => {
+      await this.deps.store.upsert(sessionId, [fresh]);
+      await this.publish(sessionId, false);
+    });
   }
 
+  /** A socket left; if the store is away its entry simply expires after the TTL. */
   async leave(connId: string): Promise<void> {
     const entry = this.local.get(connId);
     if (!entry) return;
     this.local.delete(connId);
-    await this.deps.store.remove(entry.sessionId, [connId]);
-    await this.publish(entry.sessionId, false);
+    await this.shared(entry.sessionId, async () => {
+      await this.deps.store.remove(entry.sessionId, [connId]);
+      await this.publish(entry.sessionId, false);
+    });
+  }
+
+  private async shared(sessionId: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      // Some sockets missed this change: make the next heartbeat send the list whatever it is.
+      this.lastSent.delete(sessionId);
+      if (!this.failing)
+        this.deps.log.warn({ err: error }, 'presence store unreachable; the heartbeat will catch up');
+      this.failing = true;
+    }
   }
 
   /** The session's members as everyone should see them now. */
@@ -97,6 +118,7 @@ export class PresenceTracker {
       if (this.failing) this.deps.log.info('presence store reachable again');
       this.failing = false;
     } catch (error) {
+      this.lastSent.clear();
       // Log the first failure of an outage, not one per beat.
       if (!this.failing) this.deps.log.warn({ err: error }, 'presence heartbeat failed');
       this.failing = true;
