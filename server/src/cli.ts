@@ -2,6 +2,7 @@
 import { RoleSchema, UsernameSchema, PasswordSchema } from '@cxr/shared';
 import { Command } from 'commander';
 import { hashPassword } from './auth/passwords.js';
+import { registerExportCommand } from './cli/export-command.js';
 import { registerImportCommand } from './cli/import-command.js';
 import { type Config, configFromProcess } from './config.js';
 import { openStores } from './db/stores.js';
@@ -100,6 +101,7 @@ program
   });
 
 registerImportCommand(program, () => loadConfig());
+registerExportCommand(program, () => loadConfig());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
