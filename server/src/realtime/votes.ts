@@ -119,7 +119,7 @@ export class VoteService {
       record.target,
     );
     if (!version.ok) return fromPort(version.error);
-    // An absent target ('') never equals a real version: the vote becomes stale and is voided.
+    // An absent target ('') never equals a real version: the cast is refused as stale.
     const cast = () => this.ctx.live.votes.cast(record.id, actor.userId, cmd.choice, version.value ?? '');
     let result = await cast();
     if (result.status === 'missing') {
@@ -134,8 +134,9 @@ export class VoteService {
       case 'void':
         return refuse('vote_void', 'the vote was voided');
       case 'stale':
-        await this.void(record.id, 'system', 'the target changed since the vote opened');
-        return refuse('vote_void', 'the target changed since the vote opened; the vote is void');
+        // Not voided here: this node's copy of the document may merely lag behind another node's
+        // (the vote opened there). The node that stores a real change voids the vote (onChange).
+        return refuse('conflict', 'the target differs from the version the vote is about; try again');
       case 'ok': {
         await this.ctx.auditBatcher.append({
           sessionId: record.sessionId,
