@@ -4,6 +4,9 @@ import { cleanUid } from '../dicom/inspect.js';
 import { parseDicomBytes } from '../dicom/parse.js';
 import { DX_FOR_PRESENTATION, parserKey, TAG } from '../dicom/tags.js';
 
+const MEDIA_STORAGE_SOP_CLASS_UID = 0x00020002;
+const MEDIA_STORAGE_SOP_INSTANCE_UID = 0x00020003;
+
 /** What an SR needs from the de-identified image it describes. */
 export interface ImageRefs {
   readonly sopClassUid: string;
@@ -40,7 +43,8 @@ export function readImageRefs(bytes: Uint8Array): Result<ImageRefs, { code: stri
     }
   };
   const uid = (tag: number) => cleanUid(text(tag));
-  const sop = uid(TAG.SOPInstanceUID);
+  // The VinDr keep-list drops the dataset's SOP UIDs; the file meta header still names them.
+  const sop = uid(TAG.SOPInstanceUID) ?? uid(MEDIA_STORAGE_SOP_INSTANCE_UID);
   if (!sop)
     return {
       ok: false,
@@ -51,7 +55,7 @@ export function readImageRefs(bytes: Uint8Array): Result<ImageRefs, { code: stri
   return {
     ok: true,
     value: {
-      sopClassUid: uid(TAG.SOPClassUID) ?? DX_FOR_PRESENTATION,
+      sopClassUid: uid(TAG.SOPClassUID) ?? uid(MEDIA_STORAGE_SOP_CLASS_UID) ?? DX_FOR_PRESENTATION,
       sopInstanceUid: sop,
       studyInstanceUid: study ?? derivedUid(`study:${sop}`),
       seriesInstanceUid: series ?? derivedUid(`series:${sop}`),
