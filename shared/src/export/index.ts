@@ -1,5 +1,6 @@
 // Exports of locked consensus (VinDr-CXR CSV, COCO, manifest): pure functions over plain data,
 // shared by the server's routes, the CLI and the blind stage's CSV import.
+export * from './agreement.js';
 export * from './coco.js';
 export * from './csv-text.js';
 export * from './manifest.js';
