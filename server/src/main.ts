@@ -148,7 +148,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   userRoutes(app, { users: stores.users, requireUser });
   sessionRoutes(app, { users: stores.users, scans: stores.scans, sessions: stores.sessions, requireUser });
   scanRoutes(app, { scans: stores.scans, sessions: stores.sessions, requireUser, upload });
-  blindRoutes(app, { sessions: stores.sessions, blind, requireUser });
+  blindRoutes(app, { sessions: stores.sessions, users: stores.users, blind, requireUser });
   lockRoutes(app, { sessions: stores.sessions, consensus: stores.consensus, locks, audit, requireUser });
   exportRoutes(app, {
     sessions: stores.sessions,

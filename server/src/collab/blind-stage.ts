@@ -13,6 +13,12 @@ import {
   readFindings,
   readGlobals,
   readProgress,
+  scanDocTypes,
+  checkFindingEntry,
+  checkReadingRules,
+  type Box,
+  type GlobalLabel,
+  type LocalLabel,
   tallyGlobalLabels,
   weightedBoxesFusion,
 } from '@cxr/shared';
@@ -35,7 +41,20 @@ export function parseReadingScanId(scanId: string): { scanId: string; readerId: 
   return { scanId: scanId.slice(0, at), readerId: scanId.slice(at + READING_MARK.length) };
 }
 
-export type BlindError = { code: 'not_found' | 'conflict' | 'unavailable'; message: string };
+export type BlindError = {
+  code: 'not_found' | 'conflict' | 'unavailable' | 'validation_failed';
+  message: string;
+  details?: string[];
+};
+
+/** One imported reading, already mapped to a reader of the session. */
+export interface ImportedReading {
+  readonly imageId: string;
+  readonly radId: string;
+  readonly readerId: string;
+  readonly findings: ReadonlyArray<{ readonly labels: readonly LocalLabel[]; readonly box: Box }>;
+  readonly globals: readonly GlobalLabel[];
+}
 
 export interface ReaderReading {
   readonly readerId: string;
@@ -142,6 +161,94 @@ export function createBlindStage(registry: RoomRegistry, sessions: SessionsStore
         );
       }
       return ok({ proposals });
+    },
+
+    /**
+     * Stage-1 readings from VinDr-CXR CSV files (train layout): each becomes the reader's private
+     * document for that scan, marked done. All or nothing: every reading is checked (scan in the
+     * session, boxes inside the image, VinDr rules) before anything is written.
+     */
+    async importReadings(
+      session: Session,
+      readings: readonly ImportedReading[],
+    ): Promise<Result<{ readings: number; findings: number }, BlindError>> {
+      if (session.mode !== 'blind' || session.stage !== 'blind') {
+        return err({ code: 'conflict', message: 'readings can be imported only during a blind stage' });
+      }
+      const scans = new Map(session.scans.map((s) => [s.scanId, s]));
+      const problems: string[] = [];
+      const seen = new Set<string>();
+      const now = Date.now();
+      const prepared = readings.map((r, index) => {
+        const scan = scans.get(r.imageId);
+        const where = `image ${r.imageId}, reader ${r.radId}`;
+        if (!scan) problems.push(`${where}: the image is not a scan of this session`);
+        if (!session.readerIds.includes(r.readerId)) problems.push(`${where}: not a reader of this session`);
+        if (seen.has(`${r.imageId}/${r.readerId}`)) problems.push(`${where}: read twice`);
+        seen.add(`${r.imageId}/${r.readerId}`);
+        const findings: Finding[] = r.findings.map((f, k) => ({
+          id: `import-${index + 1}-${k + 1}`,
+          labels: [...f.labels],
+          box: { ...f.box },
+          createdBy: r.readerId,
+          updatedBy: r.readerId,
+          updatedAt: now,
+        }));
+        if (scan) {
+          const ctx = { userId: r.readerId, image: scan, panel: [r.readerId] };
+          for (const f of findings) {
+            const problem = checkFindingEntry(f.id, f, ctx);
+            if (problem) problems.push(`${where}: ${problem}`);
+          }
+        }
+        const globals = r.globals.map((label) => ({ label, proposedBy: r.readerId, updatedAt: now }));
+        for (const rule of checkReadingRules(findings, globals)) problems.push(`${where}: ${rule}`);
+        return { reading: r, findings, globals };
+      });
+      if (problems.length > 0) {
+        return err({
+          code: 'validation_failed',
+          message: `${problems.length} problem(s) in the readings; nothing was imported`,
+          details: problems.slice(0, 100),
+        });
+      }
+      let findingCount = 0;
+      for (const { reading, findings, globals } of prepared) {
+        findingCount += findings.length;
+        await withRoom(readingRoom(session.id, reading.imageId, reading.readerId), (room) =>
+          room.applyServerChange((doc) => {
+            const types = scanDocTypes(doc);
+            types.findings.clear();
+            types.globals.clear();
+            for (const f of findings) types.findings.set(f.id, f);
+            for (const g of globals) types.globals.set(g.label, g);
+            types.progress.set(reading.readerId, { userId: reading.readerId, done: true, updatedAt: now });
+            types.meta.set('radId', reading.radId);
+          }),
+        );
+      }
+      return ok({ readings: prepared.length, findings: findingCount });
+    },
+
+    /** Every reader's reading of every scan, with its `rad_id` (imported, else the username). */
+    async readerReadings(session: Session, usernames: ReadonlyMap<string, string>) {
+      const out: Array<{ imageId: string; radId: string; findings: Finding[]; globals: GlobalLabel[] }> = [];
+      for (const scan of session.scans) {
+        for (const readerId of session.readerIds) {
+          out.push(
+            await withRoom(readingRoom(session.id, scan.scanId, readerId), (room) => {
+              const radId = scanDocTypes(room.doc).meta.get('radId');
+              return {
+                imageId: scan.scanId,
+                radId: typeof radId === 'string' ? radId : (usernames.get(readerId) ?? readerId),
+                findings: readFindings(room.doc),
+                globals: readGlobals(room.doc).map((g) => g.label),
+              };
+            }),
+          );
+        }
+      }
+      return out;
     },
 
     /** The dispute queue of one scan: fused proposals below quorum or with conflicting labels. */

@@ -125,6 +125,8 @@ export const DocMetaSchema = z
     unlockedAt: z.number().nullable().optional(),
     unlockedBy: IdSchema.nullable().optional(),
     unlockReason: z.string().nullable().optional(),
+    /** A blind reading imported from a VinDr-CXR CSV keeps its `rad_id`. */
+    radId: z.string().optional(),
   })
   .strict();
 export type DocMeta = z.infer<typeof DocMetaSchema>;
