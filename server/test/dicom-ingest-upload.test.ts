@@ -99,6 +99,9 @@ describe('upload and read back', () => {
           max = Math.max(max, Math.abs(decoded.value.data[i]! - original.image.data[i]!));
         }
         expect(max).toBeLessThanOrEqual(c.maxError ?? 0);
+        // The thumbnail decodes the stored file as read from disk (a Node Buffer).
+        const thumb = await getBytes(server, `/api/scans/${res.body.id}/thumbnail`, admin);
+        expect(thumb.status).toBe(200);
       });
     }
   }

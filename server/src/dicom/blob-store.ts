@@ -1,12 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-/** Hex SHA-256 of some bytes. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+/**
+ * Hex SHA-256 computed on the libuv thread pool (WebCrypto digest is an async job), so hashing a
+ * 17 MB film overlaps with parsing or writing on the main thread instead of adding to it.
+ */
+export async function sha256Async(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
 }
 
 /**
@@ -32,21 +35,59 @@ export class BlobStore {
     return path.join(this.root, sha256.slice(0, 2), sha256.slice(2) + this.suffix);
   }
 
-  /** Stores bytes under their hash (given when the caller already computed it). */
-  async put(bytes: Uint8Array, sha256 = sha256Hex(bytes)): Promise<string> {
-    const target = this.pathFor(sha256);
-    if (await exists(target)) return sha256;
-    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+  /**
+   * Writes a file given as consecutive parts to a temp file (writev, on the thread pool) while
+   * hashing it on this thread, so the two overlap. Nothing is in the store until `commit`
+   * renames it to its hash; `discard` deletes it.
+   */
+  async stage(parts: readonly Uint8Array[]): Promise<Staged> {
+    const tmp = path.join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    const discard = () => fs.promises.rm(tmp, { force: true });
+    try {
+      const handle = await fs.promises.open(tmp, 'w', 0o600);
+      let sha256: string;
+      let bytes = 0;
+      try {
+        const writing = writeAll(handle, parts);
+        const hash = createHash('sha256');
+        for (const p of parts) {
+          hash.update(p);
+          bytes += p.length;
+        }
+        sha256 = hash.digest('hex');
+        await writing;
+      } finally {
+        await handle.close();
+      }
+      const target = this.pathFor(sha256);
+      return {
+        sha256,
+        bytes,
+        discard,
+        commit: async () => {
+          await fs.promises.mkdir(path.dirname(target), { recursive: true });
+          // Same bytes under the same name: a rename over an existing copy changes nothing.
+          await fs.promises.rename(tmp, target);
+        },
+      };
+    } catch (error) {
+      await discard();
+      throw error;
+    }
+  }
+
+  /** Stores bytes under a name derived elsewhere (a thumbnail under its DICOM file's hash). */
+  async putAs(key: string, bytes: Uint8Array): Promise<void> {
+    const target = this.pathFor(key);
     const tmp = path.join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     try {
       await fs.promises.writeFile(tmp, bytes, { mode: 0o600 });
-      // Same bytes under the same name: whoever renames last wins and nothing changes.
+      await fs.promises.mkdir(path.dirname(target), { recursive: true });
       await fs.promises.rename(tmp, target);
     } catch (error) {
       await fs.promises.rm(tmp, { force: true });
       throw error;
     }
-    return sha256;
   }
 
   async has(sha256: string): Promise<boolean> {
@@ -69,6 +110,31 @@ export class BlobStore {
       const stat = await fs.promises.stat(file).catch(() => undefined);
       if (stat && now - stat.mtimeMs > olderThanMs) await fs.promises.rm(file, { force: true });
     }
+  }
+}
+
+/** A file written to the temp area, named by its hash, not yet in the store. */
+export interface Staged {
+  readonly sha256: string;
+  readonly bytes: number;
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+/** writev until every byte is down (a regular file may still take fewer bytes per call). */
+async function writeAll(handle: fs.promises.FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  let rest = parts.filter((p) => p.length > 0);
+  while (rest.length > 0) {
+    let { bytesWritten } = await handle.writev(rest);
+    const next: Uint8Array[] = [];
+    for (const p of rest) {
+      if (bytesWritten >= p.length) bytesWritten -= p.length;
+      else {
+        next.push(p.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    rest = next;
   }
 }
 

@@ -15,7 +15,7 @@ import {
   stringElement,
   swapForVr,
   uiElement,
-  writePart10,
+  writePart10Parts,
 } from './dicom-writer.js';
 import type { DicomError } from './errors.js';
 import { nativeFrameBytes } from './imaging.js';
@@ -50,6 +50,20 @@ const DEID_METHOD =
  * the dataset and the meta header both carry the mapped one.
  */
 export function deidentify(bytes: Uint8Array, opts: DeidentifyOptions): Result<Uint8Array, DicomError> {
+  const parts = deidentifyParts(bytes, opts);
+  if (!parts.ok) return parts;
+  return { ok: true, value: parts.value.length === 1 ? parts.value[0]! : concat(parts.value) };
+}
+
+/**
+ * {@link deidentify} as consecutive byte ranges (see writePart10Parts): the pixel data stays a
+ * view of `bytes`, so import can hash and write a film without copying it. `bytes` must not
+ * change while the parts are in use.
+ */
+export function deidentifyParts(
+  bytes: Uint8Array,
+  opts: DeidentifyOptions,
+): Result<Uint8Array[], DicomError> {
   const parsed = parseDicomBytes(bytes, opts);
   if (!parsed.ok) return parsed;
   const described = describeParsed(parsed.value);
@@ -60,7 +74,7 @@ export function deidentify(bytes: Uint8Array, opts: DeidentifyOptions): Result<U
   return guardParser(() => rebuild(ds, info, bytes, opts));
 }
 
-function rebuild(ds: DataSet, info: DicomInfo, bytes: Uint8Array, opts: DeidentifyOptions): Uint8Array {
+function rebuild(ds: DataSet, info: DicomInfo, bytes: Uint8Array, opts: DeidentifyOptions): Uint8Array[] {
   const bigEndian = info.transferSyntaxUid === EXPLICIT_VR_BE;
   const keep = opts.profile === 'basic' ? BASIC_PROFILE_KEEP : VINDR_KEEP;
   const out: DicomElement[] = [];
@@ -101,7 +115,7 @@ function rebuild(ds: DataSet, info: DicomInfo, bytes: Uint8Array, opts: Deidenti
   }
   const sopClassUid = cleanUid(ds.string(parserKey(TAG.SOPClassUID))) ?? DX_FOR_PRESENTATION;
   const transferSyntaxUid = info.encapsulated ? info.transferSyntaxUid : EXPLICIT_VR_LE;
-  return writePart10({ sopClassUid, sopInstanceUid: newSop, transferSyntaxUid }, out);
+  return writePart10Parts({ sopClassUid, sopInstanceUid: newSop, transferSyntaxUid }, out);
 }
 
 /** A kept attribute re-encoded little endian with an explicit VR; LUT sequence items filtered. */
@@ -150,8 +164,9 @@ function pixelElement(
     };
   }
   const vr = bitsAllocated === 16 ? 'OW' : 'OB';
-  // Only one frame is kept: trailing bytes beyond it are not part of the image.
-  let value: Uint8Array = ds.byteArray.slice(el.dataOffset, el.dataOffset + frameBytes);
+  // Only one frame is kept: trailing bytes beyond it are not part of the image. A view, not a
+  // copy: the writer copies it once into the output (swapForVr makes its own copy).
+  let value: Uint8Array = ds.byteArray.subarray(el.dataOffset, el.dataOffset + frameBytes);
   if (bigEndian) value = swapForVr(value, vr);
   if (value.length % 2 === 1) value = concat([value, new Uint8Array(1)]);
   return { tag: TAG.PixelData, vr, value };

@@ -92,6 +92,19 @@ function datasetEncoding(transferSyntaxUid: string): DatasetEncoding {
 
 /** Writes preamble, DICM, File Meta Information and the dataset in the header's transfer syntax. */
 export function writePart10(header: Part10Header, dataset: readonly DicomElement[]): Uint8Array {
+  const parts = writePart10Parts(header, dataset);
+  return parts.length === 1 ? parts[0]! : concat(parts);
+}
+
+/** Values at least this large are passed through as their own part instead of being copied. */
+const PASS_THROUGH_BYTES = 64 * 1024;
+
+/**
+ * {@link writePart10} as consecutive byte ranges whose concatenation is the file: large
+ * little-endian values (the pixel data) are views of the caller's arrays, not copies, so a 17 MB
+ * film can be hashed and written (writev) without building it in memory again.
+ */
+export function writePart10Parts(header: Part10Header, dataset: readonly DicomElement[]): Uint8Array[] {
   const meta = new ByteWriter();
   const metaElements: DicomElement[] = [
     { tag: 0x00020001, vr: 'OB', value: new Uint8Array([0, 1]) },
@@ -106,25 +119,24 @@ export function writePart10(header: Part10Header, dataset: readonly DicomElement
   const metaBytes = meta.bytes();
 
   const enc = datasetEncoding(header.transferSyntaxUid);
-  const body = new ByteWriter();
-  for (const el of sortElements(dataset)) {
-    if (el.tag >>> 16 === 0x0002) continue; // meta lives in its own group, written above
-    writeElement(body, el, enc);
-  }
-  let bodyBytes = body.bytes();
-  if (enc.deflate) {
-    bodyBytes = deflateRawSync(bodyBytes);
-    // The deflated stream is padded to an even length (PS3.5 A.5).
-    if (bodyBytes.length % 2 === 1) bodyBytes = concat([bodyBytes, new Uint8Array(1)]);
-  }
-
-  const out = new ByteWriter(132 + 12 + metaBytes.length + bodyBytes.length);
+  const elements = sortElements(dataset).filter((el) => el.tag >>> 16 !== 0x0002); // meta written above
+  // Large values (pixel data, fragments) pass through as views instead of being copied.
+  const out = new ByteWriter(4096 + metaBytes.length, true);
   out.zeros(128);
   out.ascii('DICM');
   writeElement(out, { tag: 0x00020000, vr: 'UL', value: u32le(metaBytes.length) }, le);
   out.raw(metaBytes);
-  out.raw(bodyBytes);
-  return out.bytes();
+  if (enc.deflate) {
+    const body = new ByteWriter();
+    for (const el of elements) writeElement(body, el, enc);
+    let deflated: Uint8Array = deflateRawSync(body.bytes());
+    // The deflated stream is padded to an even length (PS3.5 A.5).
+    if (deflated.length % 2 === 1) deflated = concat([deflated, new Uint8Array(1)]);
+    out.raw(deflated);
+  } else {
+    for (const el of elements) writeElement(out, el, enc);
+  }
+  return out.parts();
 }
 
 /** Sorted by tag as PS3.5 7.1 requires; item contents are sorted recursively. */
@@ -266,12 +278,20 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Append-only byte buffer that doubles when full. */
+/**
+ * Append-only byte buffer that doubles when full. With `passThrough`, arrays of at least
+ * PASS_THROUGH_BYTES given to `raw` are kept as views between the written chunks (read them
+ * with `parts`), not copied.
+ */
 class ByteWriter {
   private buf: Uint8Array;
   private view: DataView;
   private pos = 0;
-  constructor(initial = 4096) {
+  private readonly done: Uint8Array[] = [];
+  constructor(
+    initial = 4096,
+    private readonly passThrough = false,
+  ) {
     this.buf = new Uint8Array(initial);
     this.view = new DataView(this.buf.buffer);
   }
@@ -303,12 +323,24 @@ class ByteWriter {
     this.pos += n;
   }
   raw(b: Uint8Array): void {
+    if (this.passThrough && b.length >= PASS_THROUGH_BYTES) {
+      // The chunk written so far is handed out as is; later bytes go to a fresh buffer.
+      this.done.push(this.buf.subarray(0, this.pos), b);
+      this.buf = new Uint8Array(4096);
+      this.view = new DataView(this.buf.buffer);
+      this.pos = 0;
+      return;
+    }
     this.ensure(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }
   bytes(): Uint8Array {
+    if (this.done.length > 0) throw new Error('a pass-through writer is read with parts()');
     return this.buf.subarray(0, this.pos);
+  }
+  parts(): Uint8Array[] {
+    return [...this.done, this.buf.subarray(0, this.pos)].filter((p) => p.length > 0);
   }
 }
 

@@ -3,12 +3,12 @@ import path from 'node:path';
 import type { Result } from '@cxr/shared';
 import type { Logger } from 'pino';
 import type { NewScanFile, ScanFile, ScanFilesStore } from '../db/scan-files-store.js';
-import { type BlobStore, sha256Hex } from './blob-store.js';
+import { type BlobStore, type Staged, sha256Async } from './blob-store.js';
 import { createFrameDecoders, type FrameDecoders } from './codecs/frame-decoders.js';
 import { decodePixels } from './decode.js';
-import { type DeidProfile, deidentify } from './deidentify.js';
+import { type DeidProfile, deidentifyParts } from './deidentify.js';
 import type { DicomErrorCode } from './errors.js';
-import { inspectDicom } from './inspect.js';
+import { type DicomInfo, inspectDicom } from './inspect.js';
 import { describeTransferSyntax, EXPLICIT_VR_LE } from './transfer-syntax.js';
 import { createUidMapper } from './uid-mapper.js';
 
@@ -73,41 +73,82 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
   const decoders = deps.decoders ?? createFrameDecoders();
 
   async function importBytes(bytes: Uint8Array, input: ImportInput): Promise<ImportResult> {
-    const contentSha256 = sha256Hex(bytes);
-    const known = await deps.files.byContentSha(contentSha256);
-    if (known) return { ok: true, value: answer(known, true) };
+    // Three things overlap on a film: the upload's hash (thread pool), the de-identified file's
+    // hash (this thread) and its write to the temp area (thread pool). A re-import wastes the
+    // staging; a new import, the common case, waits for none of them in turn.
+    const contentHash = sha256Async(bytes);
+    const prepared = await prepare(bytes, input.fileName);
+    if (!prepared.ok) {
+      await contentHash;
+      return prepared;
+    }
+    const { info, parts } = prepared.value;
+    const [contentSha256, staged] = await Promise.all([contentHash, deps.blobs.stage(parts)]);
+    let committed = false;
+    try {
+      const known = await deps.files.byContentSha(contentSha256);
+      if (known) return { ok: true, value: answer(known, true) };
+      // No SOP Instance UID and no name: the content itself names the scan.
+      const scanId = info.imageId ?? contentSha256.slice(0, 32);
+      const existing = await deps.files.get(scanId);
+      // Different bytes that de-identify to the same file (e.g. only patient tags differ).
+      if (existing?.sha256 === staged.sha256) return { ok: true, value: answer(existing, true) };
+      if (existing) return conflict(`scan ${scanId} already exists with different content`);
 
-    const inspected = inspectDicom(bytes, input.fileName === undefined ? {} : { fileName: input.fileName });
+      await staged.commit();
+      committed = true;
+      const outcome = await deps.files.insert(scanFileRow(scanId, info, staged, contentSha256, input));
+      if (outcome.kind === 'inserted') {
+        deps.log?.info(
+          { scanId, bytes: staged.bytes, transferSyntax: outcome.file.transferSyntaxUid },
+          'dicom imported',
+        );
+        return { ok: true, value: answer(outcome.file, false) };
+      }
+      if (outcome.kind === 'same_content') return { ok: true, value: answer(outcome.file, true) };
+      // id_taken: only drop the bytes if no other scan shares them (identical content).
+      if (!(await deps.files.referenced(staged.sha256))) await deps.blobs.remove(staged.sha256);
+      const now = await deps.files.get(scanId);
+      if (now?.sha256 === staged.sha256) return { ok: true, value: answer(now, true) };
+      return conflict(outcome.reason);
+    } finally {
+      if (!committed) await staged.discard();
+    }
+  }
+
+  /** Validation and de-identification: everything before anything is written. */
+  async function prepare(
+    bytes: Uint8Array,
+    fileName: string | undefined,
+  ): Promise<Result<{ info: DicomInfo; parts: Uint8Array[] }, ImportRejection>> {
+    const inspected = inspectDicom(bytes, fileName === undefined ? {} : { fileName });
     if (!inspected.ok) return inspected;
-    const info = inspected.value;
-    const deid = deidentify(bytes, { profile: deps.profile, uidMap });
+    const deid = deidentifyParts(bytes, { profile: deps.profile, uidMap });
     if (!deid.ok) return deid;
-    const stored = deid.value;
-    if (info.encapsulated) {
-      // Only a decoder finds a corrupt codestream; refuse it now rather than at first view.
-      // Native pixel data needs no decoding: inspect already checked its length.
-      const decoded = await decodePixels(stored, { decoders });
+    if (inspected.value.encapsulated) {
+      // Only a decoder finds a corrupt codestream; refuse it now rather than at first view. The
+      // stored file carries the same fragments, so decoding the upload checks them. Native
+      // pixel data needs no decoding: inspect already checked its length.
+      const decoded = await decodePixels(bytes, { decoders });
       if (!decoded.ok) return decoded;
     }
-    const sha256 = sha256Hex(stored);
-    // No SOP Instance UID and no name: the content itself names the scan.
-    const scanId = info.imageId ?? contentSha256.slice(0, 32);
+    return { ok: true, value: { info: inspected.value, parts: deid.value } };
+  }
 
-    const existing = await deps.files.get(scanId);
-    if (existing) {
-      // Different bytes that de-identify to the same file (e.g. only patient tags differ).
-      if (existing.sha256 === sha256) return { ok: true, value: answer(existing, true) };
-      return conflict(`scan ${scanId} already exists with different content`);
-    }
-
-    await deps.blobs.put(stored, sha256);
-    const row: NewScanFile = {
+  function scanFileRow(
+    scanId: string,
+    info: DicomInfo,
+    staged: Staged,
+    contentSha256: string,
+    input: ImportInput,
+  ): NewScanFile {
+    return {
       scanId,
       rows: info.rows,
       columns: info.columns,
-      sha256,
+      sha256: staged.sha256,
       contentSha256,
-      bytes: stored.length,
+      bytes: staged.bytes,
       // deidentify rewrites native files as explicit VR little endian; fragments stay as they are.
       transferSyntaxUid: info.encapsulated ? info.transferSyntaxUid : EXPLICIT_VR_LE,
       bitsAllocated: info.bitsAllocated,
@@ -121,24 +162,6 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
       deidProfile: deps.profile,
       importedBy: input.importedBy,
     };
-    const outcome = await deps.files.insert(row);
-    switch (outcome.kind) {
-      case 'inserted':
-        deps.log?.info(
-          { scanId, bytes: stored.length, transferSyntax: row.transferSyntaxUid },
-          'dicom imported',
-        );
-        return { ok: true, value: answer(outcome.file, false) };
-      case 'same_content':
-        return { ok: true, value: answer(outcome.file, true) };
-      case 'id_taken': {
-        // Only drop the bytes if no other scan shares them (identical de-identified content).
-        if (!(await deps.files.referenced(sha256))) await deps.blobs.remove(sha256);
-        const now = await deps.files.get(scanId);
-        if (now && now.sha256 === sha256) return { ok: true, value: answer(now, true) };
-        return conflict(outcome.reason);
-      }
-    }
   }
 
   return {

@@ -35,7 +35,7 @@ export class ThumbnailCache {
     const bytes = await this.dicom.read(sha256);
     const png = await renderThumbnail(bytes, { maxSide: THUMBNAIL_SIDE, decoders: this.decoders });
     if (!png.ok) return png;
-    await this.thumbs.put(png.value, sha256);
+    await this.thumbs.putAs(sha256, png.value);
     return { ok: true, value: this.thumbs.pathFor(sha256) };
   }
 }

@@ -41,7 +41,8 @@ export function createFrameDecoders(): FrameDecoders {
       if (!size.ok) return size;
       try {
         // The decoder reads from an ArrayBuffer: copy so offsets into a pooled buffer stay ours.
-        const copy = frame.slice();
+        // Not frame.slice(): on a Node Buffer (a file read from disk) that is a view, not a copy.
+        const copy = new Uint8Array(frame);
         const out = new JpegLosslessDecoder().decode(copy.buffer, 0, copy.length, format.bitsAllocated / 8);
         if (!out) return fail('JPEG Lossless decoder returned nothing');
         return { ok: true, value: out };

@@ -1,0 +1,194 @@
+/**
+ * DICOM import throughput against a plain file copy on the same disk, in the same run.
+ *
+ *   npx tsx bench/dicom-import.ts [--files 8] [--rounds 3] [--dir /path/on/the/disk/to/test]
+ *
+ * Sources: 3000 x 2800, 16 bits allocated (12 stored) synthetic chests, native (explicit VR LE),
+ * RLE (our writer) and JPEG-LS (DCMTK's dcmcjpls, when installed), each file with its own SOP
+ * Instance UID so every import is new work. Each import goes through the same service as
+ * `POST /api/scans` and `cxr import` (validate, de-identify, hash, store content-addressed, SQLite
+ * row). The floor is copying the same native files on the same disk: `fs.copyFile` (what `cp`
+ * does) and read-then-write (what an import minimally must do). Target: native >= 50% of the
+ * copy's MB/s. Copies and imports alternate for `--rounds` rounds and medians are reported, so
+ * load from other processes hits both alike; each ratio compares runs of the same round.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openStores } from '../server/src/db/stores.js';
+import { createDicomServices } from '../server/src/dicom/services.js';
+import { makeSyntheticChestDicom } from '../server/src/dicom/synthetic.js';
+import { RLE_LOSSLESS } from '../server/src/dicom/transfer-syntax.js';
+
+const { values } = parseArgs({
+  options: {
+    files: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '3' },
+    dir: { type: 'string' },
+  },
+});
+const N = Number(values.files);
+const ROUNDS = Number(values.rounds);
+const root = fs.mkdtempSync(path.join(values.dir ?? os.tmpdir(), 'cxr-dicom-bench-'));
+
+/** The base SOP Instance UID; per-file copies replace it with another of the same length. */
+const BASE_UID = '2.25.900000000000';
+const uidFor = (i: number) => `2.25.9${String(i + 1).padStart(11, '0')}`;
+
+function withUid(bytes: Uint8Array, uid: string): Buffer {
+  const out = Buffer.from(bytes);
+  const from = Buffer.from(BASE_UID, 'ascii');
+  for (let at = out.indexOf(from); at >= 0; at = out.indexOf(from, at + from.length))
+    out.write(uid, at, 'ascii');
+  return out;
+}
+
+function hasTool(tool: string): boolean {
+  try {
+    execFileSync(tool, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes N variants of one file into `<root>/<name>/`; returns their paths and total bytes. */
+function writeSet(name: string, base: Uint8Array): { files: string[]; bytes: number } {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  let bytes = 0;
+  for (let i = 0; i < N; i++) {
+    const file = path.join(dir, `${i}.dcm`);
+    const b = withUid(base, uidFor(i));
+    fs.writeFileSync(file, b);
+    files.push(file);
+    bytes += b.length;
+  }
+  return { files, bytes };
+}
+
+interface Row {
+  name: string;
+  files: number;
+  bytes: number;
+  seconds: number;
+  /** CPU time of this process (user + system) per file, ms. */
+  cpuMsPerFile?: number;
+}
+
+async function timeCopy(
+  name: string,
+  set: { files: string[]; bytes: number },
+  how: 'copyFile' | 'readWrite',
+) {
+  const out = fs.mkdtempSync(path.join(root, `copy-${how}-`));
+  const t0 = performance.now();
+  for (const [i, f] of set.files.entries()) {
+    const target = path.join(out, `${i}.dcm`);
+    if (how === 'copyFile') await fs.promises.copyFile(f, target);
+    else await fs.promises.writeFile(target, await fs.promises.readFile(f));
+  }
+  return { name, files: set.files.length, bytes: set.bytes, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function timeImport(name: string, set: { files: string[]; bytes: number }): Promise<Row> {
+  const dataDir = fs.mkdtempSync(path.join(root, 'data-'));
+  const stores = await openStores({ sqliteFile: path.join(dataDir, 'cxr.sqlite') });
+  const { importer } = createDicomServices({ dataDir, files: stores.scanFiles, profile: 'basic' });
+  try {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (const f of set.files) {
+      const r = await importer.importFile(f, null);
+      if (!r.ok || r.value.duplicate) throw new Error(`${name}: ${JSON.stringify(r)}`);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMsPerFile = (cpu.user + cpu.system) / 1000 / set.files.length;
+    return { name, files: set.files.length, bytes: set.bytes, seconds, cpuMsPerFile };
+  } finally {
+    await stores.db.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const mbPerS = (r: Row) => r.bytes / 1e6 / r.seconds;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function line(rows: Row[], ratios?: number[]): string {
+  const r = rows[0]!;
+  const seconds = median(rows.map((x) => x.seconds));
+  const mbs = r.bytes / 1e6 / seconds;
+  const cpu =
+    rows[0]!.cpuMsPerFile === undefined
+      ? ''
+      : `  cpu ${median(rows.map((x) => x.cpuMsPerFile ?? 0)).toFixed(0)} ms/file`;
+  const ratio = ratios
+    ? `  ${(100 * median(ratios)).toFixed(0)}% of copy (rounds: ${ratios.map((x) => (100 * x).toFixed(0)).join(', ')})`
+    : '';
+  return `${r.name.padEnd(34)} ${String(r.files).padStart(3)} files ${(r.bytes / 1e6).toFixed(0).padStart(5)} MB ${seconds.toFixed(2).padStart(6)} s ${(r.files / seconds).toFixed(1).padStart(6)} files/s ${mbs.toFixed(0).padStart(6)} MB/s${cpu}${ratio}`;
+}
+
+async function main() {
+  console.log(`DICOM import benchmark: ${N} files per set, 3000 x 2800, 16 bits allocated, under ${root}`);
+  const native = makeSyntheticChestDicom({ sopInstanceUid: BASE_UID, seed: 7 });
+  const sets: Array<[string, { files: string[]; bytes: number }]> = [
+    ['native (explicit VR LE)', writeSet('native', native)],
+    [
+      'RLE',
+      writeSet(
+        'rle',
+        makeSyntheticChestDicom({ sopInstanceUid: BASE_UID, seed: 7, transferSyntax: RLE_LOSSLESS }),
+      ),
+    ],
+  ];
+  if (hasTool('dcmcjpls')) {
+    const src = path.join(root, 'jls-src.dcm');
+    const dst = path.join(root, 'jls.dcm');
+    fs.writeFileSync(src, native);
+    execFileSync('dcmcjpls', [src, dst]);
+    sets.push(['JPEG-LS lossless (dcmcjpls)', writeSet('jpegls', fs.readFileSync(dst))]);
+  } else {
+    console.log('dcmcjpls not found: JPEG-LS skipped');
+  }
+  const nativeSet = sets[0]![1];
+  // Warm-up: codecs, SQLite and the page cache, so every timed pass starts equal.
+  await timeImport('warm-up', { files: nativeSet.files.slice(0, 1), bytes: 0 });
+  await timeCopy('warm-up', nativeSet, 'copyFile');
+
+  const copies: Row[] = [];
+  const readWrites: Row[] = [];
+  const imports = new Map<string, { rows: Row[]; ratios: number[] }>(
+    sets.map(([n]) => [n, { rows: [], ratios: [] }]),
+  );
+  for (let round = 0; round < ROUNDS; round++) {
+    const copy = await timeCopy('copy: fs.copyFile (like cp)', nativeSet, 'copyFile');
+    copies.push(copy);
+    readWrites.push(await timeCopy('copy: readFile + writeFile', nativeSet, 'readWrite'));
+    for (const [name, set] of sets) {
+      const r = await timeImport(`import ${name}`, set);
+      const entry = imports.get(name)!;
+      entry.rows.push(r);
+      entry.ratios.push(mbPerS(r) / mbPerS(copy));
+    }
+  }
+  console.log(
+    `medians of ${ROUNDS} rounds; load average at the end: ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${os.cpus().length} CPUs`,
+  );
+  console.log(line(copies));
+  console.log(line(readWrites));
+  for (const [, entry] of imports) console.log(line(entry.rows, entry.ratios));
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  fs.rmSync(root, { recursive: true, force: true });
+  process.exit(1);
+});
