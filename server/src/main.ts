@@ -15,6 +15,7 @@ import type { RoomKey } from './db/doc-store.js';
 import { UpdateWriter } from './collab/update-writer.js';
 import { auditedSink } from './collab/audited-sink.js';
 import { AuditStore } from './db/audit-store.js';
+import { sqliteUpdateSink } from './db/sqlite-update-sink.js';
 import { type Fanout, createRedisFanout } from './collab/fanout.js';
 import { type YjsEndpoint, attachYjsEndpoint } from './collab/ws-endpoint.js';
 import type { Config } from './config.js';
@@ -34,6 +35,18 @@ import { userRoutes } from './http/routes/user-routes.js';
 import { createLogger } from './logger.js';
 import { auditRoutes } from './realtime/audit-routes.js';
 import { type Realtime, attachRealtime } from './realtime/index.js';
+
+/** Runs tasks one after another. */
+function serialQueue() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    run<T>(task: () => Promise<T>): Promise<T> {
+      const result = tail.then(task, task);
+      tail = result.catch(() => undefined);
+      return result;
+    },
+  };
+}
 
 export interface RunningServer {
   readonly config: Config;
@@ -80,8 +93,12 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
 
   // Every stored edit also gets its entry in the scan's hash-chained audit log, atomically.
   const audit = new AuditStore(stores.db.kysely, stores.db.dialect);
-  const writer = new UpdateWriter(auditedSink(stores.db.kysely, stores.docs, audit), log);
+  const writer = new UpdateWriter(
+    stores.db.sqlite ? sqliteUpdateSink(stores.db.sqlite) : auditedSink(stores.db.kysely, stores.docs, audit),
+    log,
+  );
   const changeListeners: Array<(key: RoomKey, change: DocChange) => void> = [];
+  const compactions = serialQueue();
   // Several nodes share live document updates through Redis; one node needs none.
   const fanout: Fanout | undefined = config.redisUrl
     ? await createRedisFanout(config.redisUrl, log)
@@ -110,7 +127,9 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       };
     },
     loadDoc: (key) => stores.docs.load(key),
-    compact: (key) => stores.docs.compact(key),
+    // One compaction at a time: each is a burst of deletes that would otherwise pile up.
+    compact: (key) => compactions.run(() => stores.docs.compact(key)),
+    compactWith: (key, state, uptoSeq) => compactions.run(() => stores.docs.compactWith(key, state, uptoSeq)),
     writer,
     log,
     idleUnloadMs: config.roomIdleUnloadMs,

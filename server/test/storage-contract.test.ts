@@ -1,6 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { auditedSink } from '../src/collab/audited-sink.js';
+import type { UpdateSink } from '../src/collab/update-writer.js';
+import { AuditStore, verifyChain } from '../src/db/audit-store.js';
+import { sqliteUpdateSink } from '../src/db/sqlite-update-sink.js';
 import { type Stores, openStores } from '../src/db/stores.js';
 import { PG_URL, pgSchemaName, tempDir } from './helpers/test-server.js';
 
@@ -170,5 +174,35 @@ describe.each(backends)('storage contract: $name', ({ open }) => {
     ]);
     expect(results[0]).toBe('locked');
     expect(typeof results[1]).toBe('number');
+  });
+
+  it('R-AUDIT-9: the update sink stores updates with chained edit entries and refuses locked scans', async () => {
+    const audit = new AuditStore(stores.db.kysely, stores.db.dialect);
+    // SQLite uses prepared statements on its connection; PostgreSQL the Kysely path.
+    const sink: UpdateSink = stores.db.sqlite
+      ? sqliteUpdateSink(stores.db.sqlite)
+      : auditedSink(stores.db.kysely, stores.docs, audit);
+    const open = { sessionId: 'sink-session', scanId: 'sink-scan' };
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on('update', (u: Uint8Array) => updates.push(u));
+    for (let i = 0; i < 5; i++) doc.getMap('findings').set('k', { i });
+    const results = await sink.append([
+      ...updates.map((data) => ({ room: open, data, userId: 'writer' })),
+      { room: open, data: new Uint8Array([0, 0]), userId: null },
+    ]);
+    expect(results.every((r) => typeof r === 'number')).toBe(true);
+    const more = await sink.append([{ room: open, data: updates[0]!, userId: 'writer' }]);
+    expect(typeof more[0]).toBe('number');
+    const entries = await audit.list(open.sessionId, open.scanId);
+    expect(entries.map((e) => e.kind)).toEqual(['edit', 'edit', 'edit', 'edit', 'edit', 'edit']);
+    expect(entries.map((e) => (e.payload as { seq: number }).seq)).toEqual([...results.slice(0, 5), more[0]]);
+    expect(verifyChain(entries)).toEqual({ verified: true });
+
+    const session = (await stores.sessions.listIds('', true))[0]!;
+    const refused = await sink.append([
+      { room: { sessionId: session, scanId: 'a' }, data: updates[0]!, userId: 'w' },
+    ]);
+    expect(refused).toEqual(['locked']);
   });
 });

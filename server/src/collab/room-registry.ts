@@ -19,6 +19,9 @@ export interface RegistryDeps {
   readonly lookupScan: (room: RoomKey) => Promise<ScanLookup | undefined>;
   readonly loadDoc: (room: RoomKey) => Promise<LoadedDoc>;
   readonly compact: (room: RoomKey) => Promise<unknown>;
+  readonly compactWith?:
+    | ((room: RoomKey, state: Uint8Array, uptoSeq: number) => Promise<unknown>)
+    | undefined;
   readonly writer: UpdateWriter;
   readonly log: Logger;
   readonly idleUnloadMs: number;
@@ -180,6 +183,8 @@ export class RoomRegistry {
       {
         writer: this.deps.writer,
         compact: this.deps.compact,
+        // With other nodes writing too, only the database knows the whole log.
+        compactWith: this.deps.fanout ? undefined : this.deps.compactWith,
         compactAfterUpdates: this.deps.compactAfterUpdates,
         dependencyWaitMs: this.deps.dependencyWaitMs,
         log: this.deps.log,

@@ -23,7 +23,15 @@ const MAX_WAITING_BYTES = 4 * 1024 * 1024;
 
 export interface RoomDeps {
   readonly writer: UpdateWriter;
+  /** Folds the stored log into a snapshot by merging what the database holds (any node). */
   readonly compact: (room: RoomKey) => Promise<unknown>;
+  /**
+   * Single node: the snapshot is this room's own state, which holds exactly the updates up to
+   * `uptoSeq` when nothing is in flight; cheaper than reading and merging the log.
+   */
+  readonly compactWith?:
+    | ((room: RoomKey, state: Uint8Array, uptoSeq: number) => Promise<unknown>)
+    | undefined;
   readonly compactAfterUpdates: number;
   /** How long an update may wait for the changes it depends on before the client must resync. */
   readonly dependencyWaitMs: number;
@@ -78,6 +86,7 @@ export class Room {
   private lastSeq: number;
   private logLength: number;
   private compacting = false;
+  private readonly compactThreshold: number;
   private durable: Promise<void> = Promise.resolve();
   private changedFindings = new Set<string>();
   private changedGlobals = new Set<string>();
@@ -95,6 +104,7 @@ export class Room {
     this.lastSeq = state.lastSeq;
     this.logLength = state.logLength;
     this.guard = new UpdateGuard(this.doc, this.image, state.panel);
+    this.compactThreshold = Math.round(deps.compactAfterUpdates * (1 + Math.random() * 0.5));
     this.doc.on('update', (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin));
     this.doc.getMap('findings').observe((event) => {
       for (const key of event.keysChanged) this.changedFindings.add(key);
@@ -331,11 +341,16 @@ export class Room {
   }
 
   private maybeCompact(): void {
-    if (this.compacting || this.logLength < this.deps.compactAfterUpdates) return;
+    // Rooms started together would all compact at once; a per-room jitter spreads them out.
+    if (this.compacting || this.logLength < this.compactThreshold) return;
     const covered = this.logLength;
+    const compactWith = this.deps.compactWith;
+    const single = compactWith !== undefined && this.inflight === 0;
+    const work = single
+      ? compactWith(this.key, Y.encodeStateAsUpdate(this.doc), this.lastSeq)
+      : this.deps.compact(this.key);
     this.compacting = true;
-    this.deps
-      .compact(this.key)
+    work
       .then(() => {
         this.logLength = Math.max(0, this.logLength - covered);
       })

@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { startCheckpointer } from './checkpointer.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -10,6 +11,8 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly dialect: DialectName;
+  /** The SQLite connection itself, for the update path's prepared statements. */
+  readonly sqlite?: SQLite.Database | undefined;
   close(): Promise<void>;
 }
 
@@ -34,8 +37,21 @@ export async function openDb(options: DbOptions): Promise<Db> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  const checkpointer =
+    file === ':memory:'
+      ? undefined
+      : (sqlite.pragma('wal_autocheckpoint = 0'),
+        startCheckpointer(file, 1000, (message) => process.emitWarning(`sqlite checkpoint: ${message}`)));
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+  return {
+    kysely,
+    dialect: 'sqlite',
+    sqlite,
+    close: async () => {
+      await checkpointer?.stop();
+      await kysely.destroy();
+    },
+  };
 }
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Db> {

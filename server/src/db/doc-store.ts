@@ -153,6 +153,36 @@ export class DocStore {
     });
   }
 
+  /**
+   * Replaces the log up to `uptoSeq` by `state`, which the caller guarantees holds exactly the
+   * updates up to it (a single node, nothing in flight): no rows to read or merge.
+   */
+  async compactWith(room: RoomKey, state: Uint8Array, uptoSeq: number): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .deleteFrom('doc_snapshots')
+        .where('session_id', '=', room.sessionId)
+        .where('scan_id', '=', room.scanId)
+        .execute();
+      await tx
+        .insertInto('doc_snapshots')
+        .values({
+          session_id: room.sessionId,
+          scan_id: room.scanId,
+          data: state,
+          upto_seq: uptoSeq,
+          updated_at: new Date().toISOString(),
+        })
+        .execute();
+      await tx
+        .deleteFrom('doc_updates')
+        .where('session_id', '=', room.sessionId)
+        .where('scan_id', '=', room.scanId)
+        .where('seq', '<=', uptoSeq)
+        .execute();
+    });
+  }
+
   private async isLocked(tx: Kysely<Database>, room: RoomKey): Promise<boolean> {
     let query = tx
       .selectFrom('session_scans')

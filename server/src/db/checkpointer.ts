@@ -1,0 +1,43 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+// The worker is plain CommonJS given as text, so it runs the same under tsx and compiled code.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 2000');
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (error) { parentPort.postMessage(String(error)); }
+}, workerData.intervalMs);
+parentPort.on('message', (message) => {
+  if (message !== 'stop') return;
+  clearInterval(timer);
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+  db.close();
+  parentPort.close();
+});
+`;
+
+/**
+ * Moves SQLite's WAL checkpoints off the event loop: automatic checkpoints run inside commits
+ * on the main thread and their fsyncs stall every room for milliseconds. The main connection
+ * turns them off; this worker, with its own connection, checkpoints passively every interval.
+ */
+export function startCheckpointer(file: string, intervalMs: number, onError: (message: string) => void) {
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { file, module: createRequire(import.meta.url).resolve('better-sqlite3'), intervalMs },
+  });
+  worker.on('message', (message: unknown) => onError(String(message)));
+  worker.on('error', (error) => onError(String(error)));
+  worker.unref();
+  return {
+    async stop(): Promise<void> {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage('stop');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      await worker.terminate();
+    },
+  };
+}
