@@ -1,4 +1,4 @@
-import { type Locator, type Page, expect } from '@playwright/test';
+import { type Browser, type BrowserContext, type Locator, type Page, expect } from '@playwright/test';
 
 /** Image-pixel box as stored in the scan document. */
 export interface Box {
@@ -42,6 +42,24 @@ export class ReadingPage {
     this.viewer = page.getByTestId('viewer');
     this.status = page.getByTestId('sync-status');
     this.findingItems = page.getByTestId('finding-item');
+  }
+
+  /**
+   * A browser context already signed in as the user: the app keeps its log-in in
+   * sessionStorage, so it is put there before any page script runs (the log-in form is covered
+   * by the other specs; six members typing it would only slow this one down).
+   */
+  static async signedIn(
+    browser: Browser,
+    member: { token: string; user: Record<string, unknown> },
+  ): Promise<{ context: BrowserContext; page: Page; reading: ReadingPage }> {
+    const context = await browser.newContext();
+    await context.addInitScript((auth) => sessionStorage.setItem('cxr.auth', JSON.stringify(auth)), {
+      token: member.token,
+      user: member.user,
+    });
+    const page = await context.newPage();
+    return { context, page, reading: new ReadingPage(page) };
   }
 
   async login(username: string, password: string): Promise<void> {

@@ -118,6 +118,7 @@ export function TargetConsensus({
           data-disagree={vote.tally.disagree}
           data-abstain={vote.tally.abstain}
           data-my-choice={vote.ballots[userId] ?? ''}
+          data-quorum={vote.quorum ?? ''}
           title={vote.state === 'void' ? 'The box or labels changed: the vote was voided' : undefined}
         >
           {vote.state === 'open' ? 'Vote' : vote.state === 'void' ? 'Void' : 'Closed'}: {vote.tally.agree}{' '}

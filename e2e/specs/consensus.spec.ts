@@ -1,0 +1,143 @@
+import { type Locator, type Page, expect as baseExpect } from '@playwright/test';
+import { expect, test } from '../fixtures/panel.js';
+import { ReadingPage } from '../pages/reading-page.js';
+
+/**
+ * A full panel (a moderator and five readers, one browser context each) reaches consensus on a
+ * scan through the live panel: presence and follow-the-moderator, a drawn finding put to a
+ * vote, live tallies, a close decided by quorum, a refused lock then a lock that rejects the
+ * undecided, everyone read-only afterwards, and the scan's audit chain verified by the server.
+ * Every wait is on a data attribute the UI publishes.
+ */
+
+test.use({ panelReaders: 5, panelScans: 2 });
+test.setTimeout(120_000);
+
+const finding = (page: Page): Locator => page.getByTestId('finding-item').first();
+
+test('five readers and a moderator reach consensus, lock, and the audit chain verifies', async ({
+  browser,
+  panel,
+}) => {
+  const [scan1, scan2] = panel.scanIds;
+  if (!scan1 || !scan2) throw new Error('the panel needs two scans');
+  const members = [panel.moderator, ...panel.readers];
+  const pages = await Promise.all(members.map((m) => ReadingPage.signedIn(browser, m)));
+  const [mod, a, b, c, d, e] = pages;
+  if (!mod || !a || !b || !c || !d || !e) throw new Error('six members expected');
+  const readers = [a, b, c, d, e];
+
+  // Everyone opens the first scan; the live panel connects and sees all six.
+  await Promise.all(pages.map((p) => p.reading.open(panel.sessionId, scan1)));
+  for (const p of pages)
+    await expect(p.page.getByTestId('panel-status')).toHaveAttribute('data-panel-state', 'connected');
+  const modBar = mod.page.getByTestId('presence-bar');
+  await expect(modBar).toHaveAttribute('data-online-count', '5');
+  for (const r of panel.readers) {
+    const chip = modBar.locator(`[data-user-id="${r.id}"]`);
+    await expect(chip).toHaveAttribute('data-role', 'reader');
+    await expect(chip).toHaveAttribute('data-scan-id', scan1);
+    await expect(chip).toHaveAttribute('data-following', 'true');
+  }
+
+  // Follow the moderator: "go" moves the followers; E stops following and stays behind, then
+  // comes back to following and lands where the moderator is.
+  const eChip = modBar.locator(`[data-user-id="${panel.readers[4]?.id}"]`);
+  await e.page.getByTestId('follow-toggle').click();
+  await expect(e.page.getByTestId('follow-toggle')).toHaveAttribute('aria-pressed', 'false');
+  await expect(eChip).toHaveAttribute('data-following', 'false');
+  const current = (p: Page, scanId: string) =>
+    baseExpect(p.locator(`[data-testid="worklist-item"][data-scan-id="${scanId}"]`)).toHaveAttribute(
+      'aria-current',
+      'true',
+    );
+  const goto = (scanId: string) =>
+    mod.page
+      .locator(`[data-testid="moderator-scan"][data-scan-id="${scanId}"]`)
+      .getByTestId('moderator-goto')
+      .click();
+  await goto(scan2);
+  await Promise.all([mod, a, b, c, d].map((r) => current(r.page, scan2)));
+  await current(e.page, scan1);
+  await expect(
+    e.page.locator(`[data-testid="presence-member"][data-user-id="${panel.moderator.id}"]`),
+  ).toHaveAttribute('data-scan-id', scan2);
+  await e.page.getByTestId('follow-toggle').click();
+  await current(e.page, scan2);
+  await expect(eChip).toHaveAttribute('data-following', 'true');
+  await goto(scan1);
+  await Promise.all(pages.map((r) => current(r.page, scan1)));
+  await Promise.all(pages.map((p) => p.reading.waitReady('synced')));
+
+  // A reads: a box and a global label; A marks the scan done, which the moderator sees.
+  await a.reading.drawBox({ x_min: 700, y_min: 800, x_max: 1300, y_max: 1400 }, ['Nodule/Mass']);
+  await a.reading.toggleGlobal('Other diseases');
+  await a.page.getByTestId('mark-done').click();
+  await expect(a.page.getByTestId('mark-done')).toHaveAttribute('aria-pressed', 'true');
+  await expect(modBar.locator(`[data-user-id="${panel.readerA.id}"]`)).toHaveAttribute('data-done', 'true');
+  for (const p of pages) await p.reading.expectFindingsCount(1);
+
+  // The moderator puts the finding to a vote; every reader votes, tallies are live for all.
+  await finding(mod.page).getByTestId('vote-open').click();
+  await expect(finding(mod.page).getByTestId('vote-tally')).toHaveAttribute('data-state', 'open');
+  const choices = ['agree', 'agree', 'agree', 'disagree', 'abstain'] as const;
+  await Promise.all(
+    readers.map(async (r, i) => {
+      const button = finding(r.page).getByTestId(`vote-${choices[i]}`);
+      await button.click();
+      await expect(button).toHaveAttribute('aria-pressed', 'true');
+    }),
+  );
+  // D changes their mind while the vote is open.
+  await finding(d.page).getByTestId('vote-agree').click();
+  for (const p of pages) {
+    const tally = finding(p.page).getByTestId('vote-tally');
+    await expect(tally).toHaveAttribute('data-agree', '4');
+    await expect(tally).toHaveAttribute('data-disagree', '0');
+    await expect(tally).toHaveAttribute('data-abstain', '1');
+  }
+
+  // Closing lets the quorum decide: accepted, shown on every client from the document.
+  await finding(mod.page).getByTestId('vote-close').click();
+  for (const p of pages) {
+    await expect(finding(p.page)).toHaveAttribute('data-decision', 'accepted');
+    await expect(finding(p.page).getByTestId('vote-tally')).toHaveAttribute('data-state', 'closed');
+  }
+
+  // The global label is still undecided: a plain lock is refused, and the refusal is shown.
+  await mod.page.getByTestId('lock-scan').click();
+  await mod.page.getByTestId('lock-confirm').click();
+  await expect(mod.page.getByTestId('consensus-panel').getByTestId('command-error')).toHaveAttribute(
+    'data-code',
+    'undecided',
+  );
+  await mod.page.getByTestId('lock-reject-undecided').check();
+  await mod.page.getByTestId('lock-confirm').click();
+
+  // Locked for everyone: read-only, and a reader's edit attempt is refused in the UI.
+  for (const p of pages) {
+    await p.reading.expectState('locked');
+    await expect(p.reading.viewer).toHaveAttribute('data-read-only', 'true');
+  }
+  await expect(
+    mod.page.locator(
+      '[data-testid="global-consensus"][data-label="Other diseases"] [data-testid="decision-badge"]',
+    ),
+  ).toHaveAttribute('data-outcome', 'rejected');
+  await expect(b.reading.globalLabel('COPD')).toBeDisabled();
+  await expect(b.page.getByTestId('vote-open')).toHaveCount(0);
+  await b.page.getByTestId('tool-draw').click();
+  await b.reading.drag(await b.reading.imageToPage(200, 200), await b.reading.imageToPage(500, 500));
+  await expect(b.page.getByTestId('notice')).toContainText('locked');
+  for (const p of pages) await p.reading.expectFindingsCount(1);
+  await expect(mod.page.locator(`[data-testid="moderator-scan"][data-scan-id="${scan1}"]`)).toHaveAttribute(
+    'data-locked',
+    'true',
+  );
+
+  // The server's audit chain for the scan (edits, votes, decisions, lock) verifies.
+  const audit = await panel.audit(scan1);
+  expect(audit.verified).toBe(true);
+
+  await Promise.all(pages.map((p) => p.context.close()));
+});
