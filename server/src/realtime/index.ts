@@ -105,7 +105,7 @@ export async function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps)
       ...change.globals.map((l) => `global:${l}`),
     ];
     if (keys.length === 0) return;
-    votes.voidOpen(key, 'system', 'the target changed', keys).catch((error: unknown) => {
+    votes.voidChanged(key, keys).catch((error: unknown) => {
       log.error({ err: error, sessionId: key.sessionId, scanId: key.scanId }, 'voiding votes failed');
     });
   });

@@ -226,6 +226,23 @@ export class VoteService {
     for (const vote of open) await this.void(vote.id, actorId, reason);
   }
 
+  /**
+   * After a stored change to some targets: voids their open votes whose target is no longer
+   * the version voted on. Comparing versions (not just "it changed") matters: the change that
+   * created a finding can be reported after a vote on it opened, and must not void it.
+   */
+  async voidChanged(key: RoomKey, targetKeys: readonly string[]): Promise<void> {
+    const open = await this.ctx.votes.openFor(key.sessionId, key.scanId, targetKeys);
+    for (const vote of open) {
+      const version = await this.ctx.scanDocs.targetVersion(key, vote.target);
+      if (!version.ok) {
+        this.ctx.log.warn({ voteId: vote.id, error: version.error }, 'cannot check a vote against a change');
+        continue;
+      }
+      if (version.value !== vote.targetVersion) await this.void(vote.id, 'system', 'the target changed');
+    }
+  }
+
   async list(actor: Actor, scanId: string): Promise<LiveResult<{ votes: Vote[] }>> {
     const scan = await checkScan(this.ctx, actor, scanId);
     if (!scan.ok) return scan;

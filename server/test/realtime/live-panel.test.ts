@@ -1,4 +1,5 @@
-import { type Finding, PROTOCOL_VERSION, putFinding } from '@cxr/shared';
+import { type Finding, PROTOCOL_VERSION, proposeGlobal, putFinding } from '@cxr/shared';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/main.js';
 import { Api, type Panel, createPanel, startTestServer } from '../helpers/test-server.js';
@@ -219,6 +220,22 @@ describe('live panel (in-process back end)', () => {
     expect(outsider.status).toBe(403);
   });
 
+  it('R-AUDIT-2: the audit API reports a tampered row as verified=false with where the chain breaks', async () => {
+    const path = `/api/sessions/${panel.sessionId}/scans/${scanId}/audit`;
+    const api = new Api(server.url, panel.admin.token);
+    const before = await api.call('GET', path);
+    expect(before.body.verified).toBe(true);
+    await sql`update audit_entries set payload = ${'{"forged":true}'} where session_id = ${panel.sessionId} and scan_id = ${scanId} and seq = 2`.execute(
+      server.stores.db.kysely,
+    );
+    const after = await api.call('GET', path);
+    expect(after.body).toMatchObject({ verified: false, brokenAt: 2 });
+    // Bad inputs to the route: an unknown scan, an unknown session, no token.
+    expect((await api.call('GET', `/api/sessions/${panel.sessionId}/scans/nope/audit`)).status).toBe(404);
+    expect((await api.call('GET', `/api/sessions/nope/scans/${scanId}/audit`)).status).toBe(404);
+    expect((await new Api(server.url).call('GET', path)).status).toBe(401);
+  });
+
   it('R-VOTE-4: changing the finding voids its open vote', async () => {
     putFinding(writer.doc, finding('f-change'));
     const moderator = await open(panel.moderator.token);
@@ -238,5 +255,95 @@ describe('live panel (in-process back end)', () => {
       ok: false,
       error: { code: 'vote_void' },
     });
+  });
+  it('R-MOD-2 R-MOD-3 R-VOTE-6: decide directly, override a vote with a reason, lock (undecided refused or rejected), admin unlock', async () => {
+    const scan2 = panel.scanIds[0]!;
+    const moderator = await open(panel.moderator.token);
+    const admin = await open(panel.admin.token);
+    const reader = await open(panel.readers[0]!.token);
+    putFinding(writer.doc, finding('f-override', 100));
+    proposeGlobal(writer.doc, 'Pneumonia', panel.readers[0]!.id);
+    const target = { kind: 'finding' as const, id: 'f-override' };
+    let opened = await moderator.send('vote:open', { commandId: cmd(), scanId: scan2, target });
+    const started = Date.now();
+    while (!opened.ok && Date.now() - started < 5000) {
+      opened = await moderator.send('vote:open', { commandId: cmd(), scanId: scan2, target });
+    }
+    if (!opened.ok) throw new Error(JSON.stringify(opened.error));
+    const voteId = String((opened.vote as { id: string }).id);
+    await reader.send('vote:cast', { commandId: cmd(), voteId, choice: 'agree' });
+    // Bad override: a reason too short to explain anything.
+    expect(
+      await moderator.send('vote:close', {
+        commandId: cmd(),
+        voteId,
+        override: { outcome: 'rejected', reason: 'no' },
+      }),
+    ).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    const closeCmd = cmd();
+    const override = { outcome: 'rejected' as const, reason: 'the box covers the clavicle' };
+    const closed = await moderator.send('vote:close', { commandId: closeCmd, voteId, override });
+    expect(closed).toMatchObject({
+      ok: true,
+      vote: { outcome: 'rejected', overridden: true, reason: override.reason },
+    });
+    // A retried close (same command id) gets the same answer instead of vote_closed.
+    expect(await moderator.send('vote:close', { commandId: closeCmd, voteId, override })).toEqual(closed);
+
+    expect(await moderator.send('scan:lock', { commandId: cmd(), scanId: scan2 })).toMatchObject({
+      ok: false,
+      error: { code: 'undecided' },
+    });
+    await until(() => writer.doc.getMap('globals').has('Pneumonia'), 5000, 'global proposed');
+    let decided = await moderator.send('scan:decide', {
+      commandId: cmd(),
+      scanId: scan2,
+      target: { kind: 'global', label: 'Pneumonia' },
+      outcome: 'accepted',
+    });
+    for (let i = 0; !decided.ok && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      decided = await moderator.send('scan:decide', {
+        commandId: cmd(),
+        scanId: scan2,
+        target: { kind: 'global', label: 'Pneumonia' },
+        outcome: 'accepted',
+      });
+    }
+    expect(decided).toEqual({ ok: true });
+    const locked = await moderator.send('scan:lock', {
+      commandId: cmd(),
+      scanId: scan2,
+      rejectUndecided: true,
+    });
+    expect(locked).toMatchObject({ ok: true, version: 1 });
+    await until(() => reader.locked.length === 1, 5000, 'scan:locked');
+    expect(await moderator.send('vote:open', { commandId: cmd(), scanId: scan2, target })).toMatchObject({
+      ok: false,
+      error: { code: 'locked' },
+    });
+    expect(await moderator.send('scan:lock', { commandId: cmd(), scanId: scan2 })).toMatchObject({
+      ok: false,
+      error: { code: 'already_locked' },
+    });
+    expect(
+      await moderator.send('scan:unlock', { commandId: cmd(), scanId: scan2, reason: 'wrong lung' }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+    expect(
+      await admin.send('scan:unlock', { commandId: cmd(), scanId: scan2, reason: 'wrong lung' }),
+    ).toMatchObject({
+      ok: true,
+      version: 1,
+    });
+    await until(() => reader.unlocked.length === 1, 5000, 'scan:unlocked');
+    const audit = await new Api(server.url, panel.admin.token).call(
+      'GET',
+      `/api/sessions/${panel.sessionId}/scans/${scan2}/audit`,
+    );
+    const kinds = (audit.body.entries as Array<{ kind: string }>).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['decision', 'lock', 'unlock', 'vote-void']));
   });
 });
