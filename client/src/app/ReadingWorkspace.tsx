@@ -26,7 +26,8 @@ import { type Api, ApiError, type SessionView as Session, dicomUrl } from './api
 import type { Auth } from './auth.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { commandFor, isTypingTarget } from './hotkeys.js';
-import { PresenceBar, presenceEntries } from './PresenceBar.js';
+import { PresenceBar } from './PresenceBar.js';
+import { presenceEntries } from './presence.js';
 import { navigate } from './router.js';
 import { StatusBadge } from './StatusBadge.js';
 
