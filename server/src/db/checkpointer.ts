@@ -34,9 +34,14 @@ export function startCheckpointer(file: string, intervalMs: number, onError: (me
   worker.unref();
   return {
     async stop(): Promise<void> {
+      // Referenced again while stopping: a short-lived command awaiting close() must not exit
+      // with the worker half-closed.
+      worker.ref();
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       worker.postMessage('stop');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+      clearTimeout(timer);
       await worker.terminate();
     },
   };

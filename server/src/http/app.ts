@@ -21,6 +21,8 @@ export async function createHttpApp(options: AppOptions): Promise<FastifyInstanc
     loggerInstance: options.log as FastifyServerOptions['loggerInstance'],
     bodyLimit: options.bodyLimitBytes,
     genReqId: () => `r${Math.random().toString(36).slice(2, 10)}`,
+    // Shutdown must not wait out keep-alive timeouts; sockets were told to go by then.
+    forceCloseConnections: true,
   });
 
   app.setErrorHandler((error, req, reply) => {

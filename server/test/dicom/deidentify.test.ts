@@ -84,7 +84,19 @@ function identifiedFile(transferSyntax?: string, sopInstanceUid = ORIGINAL_SOP) 
   });
 }
 
-const SECRETS = ['SECRET', '1950', '2019', 'PATIENT', ORIGINAL_SOP, ORIGINAL_STUDY, '1125.99'];
+// Whole dates, not bare years: a 4-digit year can occur by chance inside a new random 2.25 UID.
+const SECRETS = [
+  'SECRET',
+  '19500102',
+  '20190304',
+  '20190305',
+  '20190306',
+  '20190307',
+  'PATIENT',
+  ORIGINAL_SOP,
+  ORIGINAL_STUDY,
+  '1125.99',
+];
 
 describe('deidentify', () => {
   for (const [label, syntax] of [
