@@ -256,7 +256,7 @@ describe('live panel (in-process back end)', () => {
       error: { code: 'vote_void' },
     });
   });
-  it('R-MOD-2 R-MOD-3 R-VOTE-6: decide directly, override a vote with a reason, lock (undecided refused or rejected), admin unlock', async () => {
+  it('R-MOD-2 R-MOD-3 R-VOTE-6 R-RT-4: decide directly, override a vote with a reason, lock (undecided refused or rejected), admin unlock', async () => {
     const scan2 = panel.scanIds[0]!;
     const moderator = await open(panel.moderator.token);
     const admin = await open(panel.admin.token);
