@@ -1,4 +1,5 @@
 import { type Locator, type Page, expect as baseExpect } from '@playwright/test';
+import { YjsLink } from '../fixtures/network.js';
 import { expect, test } from '../fixtures/panel.js';
 import { ReadingPage } from '../pages/reading-page.js';
 
@@ -25,7 +26,8 @@ test('five readers and a moderator reach consensus, lock, and the audit chain ve
   const pages = await Promise.all(members.map((m) => ReadingPage.signedIn(browser, m)));
   const [mod, a, b, c, d, e] = pages;
   if (!mod || !a || !b || !c || !d || !e) throw new Error('six members expected');
-  const readers = [a, b, c, d, e];
+  // C's live-panel socket goes through a switch, to lose it in the middle of a vote.
+  const cLink = await YjsLink.install(c.page, /\/socket\.io\//);
 
   // Everyone opens the first scan; the live panel connects and sees all six.
   await Promise.all(pages.map((p) => p.reading.open(panel.sessionId, scan1)));
@@ -77,17 +79,37 @@ test('five readers and a moderator reach consensus, lock, and the audit chain ve
   await expect(modBar.locator(`[data-user-id="${panel.readerA.id}"]`)).toHaveAttribute('data-done', 'true');
   for (const p of pages) await p.reading.expectFindingsCount(1);
 
-  // The moderator puts the finding to a vote; every reader votes, tallies are live for all.
+  // The moderator puts the finding to a vote. C loses the live panel meanwhile; the others
+  // vote; C comes back, resyncs (vote:list) and sees the ballots it missed, then votes too.
   await finding(mod.page).getByTestId('vote-open').click();
   await expect(finding(mod.page).getByTestId('vote-tally')).toHaveAttribute('data-state', 'open');
-  const choices = ['agree', 'agree', 'agree', 'disagree', 'abstain'] as const;
+  await expect(finding(c.page).getByTestId('vote-tally')).toHaveAttribute('data-state', 'open');
+  await cLink.goOffline();
+  await expect(c.page.getByTestId('panel-status')).toHaveAttribute('data-panel-state', 'reconnecting');
+  const choices = new Map([
+    [a, 'agree'],
+    [b, 'agree'],
+    [d, 'disagree'],
+    [e, 'abstain'],
+  ] as const);
   await Promise.all(
-    readers.map(async (r, i) => {
-      const button = finding(r.page).getByTestId(`vote-${choices[i]}`);
+    [...choices].map(async ([r, choice]) => {
+      const button = finding(r.page).getByTestId(`vote-${choice}`);
       await button.click();
       await expect(button).toHaveAttribute('aria-pressed', 'true');
     }),
   );
+  await expect(finding(mod.page).getByTestId('vote-tally')).toHaveAttribute('data-agree', '2');
+  cLink.goOnline();
+  // The attempt refused while offline ends at the client's 4 s handshake timeout, then backoff.
+  await expect(c.page.getByTestId('panel-status')).toHaveAttribute('data-panel-state', 'connected', {
+    timeout: 15_000,
+  });
+  const cTally = finding(c.page).getByTestId('vote-tally');
+  await expect(cTally).toHaveAttribute('data-agree', '2');
+  await expect(cTally).toHaveAttribute('data-disagree', '1');
+  await finding(c.page).getByTestId('vote-agree').click();
+  await expect(finding(c.page).getByTestId('vote-agree')).toHaveAttribute('aria-pressed', 'true');
   // D changes their mind while the vote is open.
   await finding(d.page).getByTestId('vote-agree').click();
   for (const p of pages) {

@@ -39,6 +39,10 @@ export function socketIoChannel(token: string, sessionId: string): ChannelSocket
     autoConnect: false,
     reconnectionDelay: 500,
     reconnectionDelayMax: 3000,
+    // An attempt whose socket closes before the engine.io handshake (a proxy or a restarting
+    // node accepting then dropping it) only ends at this timeout: socket.io waits for "open"
+    // or "error", not "close". A healthy handshake takes milliseconds.
+    timeout: 4000,
   });
   const missing = new Set<(error: unknown) => void>();
   let stopped = false;
