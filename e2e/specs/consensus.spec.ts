@@ -6,8 +6,10 @@ import { ReadingPage } from '../pages/reading-page.js';
 /**
  * A full panel (a moderator and five readers, one browser context each) reaches consensus on a
  * scan through the live panel: presence and follow-the-moderator, a drawn finding put to a
- * vote, live tallies, a close decided by quorum, a refused lock then a lock that rejects the
- * undecided, everyone read-only afterwards, and the scan's audit chain verified by the server.
+ * vote, live tallies (also for a reader who lost the panel and resynced), a close decided by
+ * quorum, a global label decided by override with a reason, a refused lock then a lock that
+ * rejects the undecided, everyone read-only afterwards, and the scan's audit chain verified by
+ * the server.
  * Every wait is on a data attribute the UI publishes.
  */
 
@@ -126,7 +128,26 @@ test('five readers and a moderator reach consensus, lock, and the audit chain ve
     await expect(finding(p.page).getByTestId('vote-tally')).toHaveAttribute('data-state', 'closed');
   }
 
-  // The global label is still undecided: a plain lock is refused, and the refusal is shown.
+  // A global label put to a vote and decided against the quorum, with a written reason.
+  const globalRow = (p: Page, label: string) =>
+    p.locator(`[data-testid="global-consensus"][data-label="${label}"]`);
+  await globalRow(mod.page, 'Other diseases').getByTestId('vote-open').click();
+  await expect(globalRow(b.page, 'Other diseases').getByTestId('vote-disagree')).toBeVisible();
+  await globalRow(b.page, 'Other diseases').getByTestId('vote-disagree').click();
+  await globalRow(mod.page, 'Other diseases').getByTestId('vote-override').click();
+  await mod.page.getByTestId('override-outcome').selectOption('accepted');
+  await mod.page.getByTestId('override-reason').fill('Old granulomas on the prior film');
+  await mod.page.getByTestId('override-submit').click();
+  for (const p of [mod, b]) {
+    await expect(globalRow(p.page, 'Other diseases').getByTestId('decision-badge')).toHaveAttribute(
+      'data-outcome',
+      'accepted',
+    );
+  }
+
+  // E proposes another label nobody decides: a plain lock is refused, and the refusal shown.
+  await e.reading.toggleGlobal('COPD');
+  await expect(mod.page.getByTestId('undecided-count')).toHaveAttribute('data-count', '1');
   await mod.page.getByTestId('lock-scan').click();
   await mod.page.getByTestId('lock-confirm').click();
   await expect(mod.page.getByTestId('consensus-panel').getByTestId('command-error')).toHaveAttribute(
@@ -141,12 +162,11 @@ test('five readers and a moderator reach consensus, lock, and the audit chain ve
     await p.reading.expectState('locked');
     await expect(p.reading.viewer).toHaveAttribute('data-read-only', 'true');
   }
-  await expect(
-    mod.page.locator(
-      '[data-testid="global-consensus"][data-label="Other diseases"] [data-testid="decision-badge"]',
-    ),
-  ).toHaveAttribute('data-outcome', 'rejected');
-  await expect(b.reading.globalLabel('COPD')).toBeDisabled();
+  await expect(globalRow(mod.page, 'COPD').getByTestId('decision-badge')).toHaveAttribute(
+    'data-outcome',
+    'rejected',
+  );
+  await expect(b.reading.globalLabel('Pneumonia')).toBeDisabled();
   await expect(b.page.getByTestId('vote-open')).toHaveCount(0);
   await b.page.getByTestId('tool-draw').click();
   await b.reading.drag(await b.reading.imageToPage(200, 200), await b.reading.imageToPage(500, 500));

@@ -230,6 +230,27 @@ describe('PanelChannel', () => {
     ]);
   });
 
+  it('a follower who reconnects catches up with the moderator, once', () => {
+    const socket = new FakeSocket();
+    const channel = new PanelChannel(socket, { following: true, scanId: 'scan1' });
+    const events: PanelEvent[] = [];
+    channel.onEvent((e) => events.push(e));
+    socket.connect();
+    const moderatorOn = (scanId: string | null) =>
+      socket.push('presence:update', { members: [member({ userId: 'mod', role: 'moderator', scanId })] });
+    moderatorOn(null);
+    expect(events).toEqual([]);
+    moderatorOn('scan4');
+    expect(events).toEqual([{ kind: 'goto', scanId: 'scan4', by: 'mod', following: true }]);
+    // Later presence changes are not gotos: only the moderator's "go" moves followers.
+    moderatorOn('scan5');
+    expect(events).toHaveLength(1);
+    socket.drop();
+    socket.connect();
+    moderatorOn('scan5');
+    expect(events.at(-1)).toMatchObject({ kind: 'goto', scanId: 'scan5' });
+  });
+
   it('stops on a refused handshake with the server reason', () => {
     const socket = new FakeSocket();
     const channel = new PanelChannel(socket);

@@ -129,6 +129,8 @@ export class PanelChannel {
   private readonly listeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: PanelEvent) => void>();
   private disposed = false;
+  /** Set on (re)connect: a follower catches up with the moderator once presence arrives. */
+  private catchUp = false;
 
   constructor(
     private readonly socket: ChannelSocket,
@@ -148,9 +150,7 @@ export class PanelChannel {
     socket.on('connect', () => this.onConnect());
     socket.on('disconnect', (reason) => this.onDisconnect(String(reason)));
     socket.on('connect_error', (error) => this.onConnectError(error));
-    socket.on('presence:update', (p) =>
-      this.parsed(PresencePayload, p, (v) => this.set({ members: v.members })),
-    );
+    socket.on('presence:update', (p) => this.parsed(PresencePayload, p, (v) => this.onPresence(v.members)));
     socket.on('session:goto', (p) =>
       this.parsed(GotoPayload, p, (v) =>
         this.fire({ kind: 'goto', scanId: v.scanId, by: v.by, following: this.snapshot.following }),
@@ -303,9 +303,25 @@ export class PanelChannel {
    * follow, and the current scan's votes (vote updates missed while away are in that list).
    */
   private onConnect(): void {
+    this.catchUp = true;
     this.set({ state: 'connected', error: undefined, connects: this.snapshot.connects + 1 });
     void this.command('follow:set', { following: this.snapshot.following }, AckOkSchema);
     this.announce();
+  }
+
+  /**
+   * A follower who (re)connects may have missed `session:goto` while away: once the
+   * moderator's position is known, they are taken there.
+   */
+  private onPresence(members: PresenceMember[]): void {
+    this.set({ members });
+    if (!this.catchUp || !this.snapshot.following) return;
+    const moderator = members.find((m) => m.role === 'moderator' && m.online && m.scanId !== null);
+    if (!moderator?.scanId) return;
+    this.catchUp = false;
+    if (moderator.scanId !== this.snapshot.scanId) {
+      this.fire({ kind: 'goto', scanId: moderator.scanId, by: moderator.userId, following: true });
+    }
   }
 
   private announce(): void {
