@@ -127,28 +127,7 @@ export class DocStore {
       const parts = rows.map((r) => new Uint8Array(r.data));
       if (snapshot) parts.unshift(new Uint8Array(snapshot.data));
       const merged = Y.mergeUpdates(parts);
-      const newUpto = Number(rows[rows.length - 1]!.seq);
-      await tx
-        .deleteFrom('doc_snapshots')
-        .where('session_id', '=', room.sessionId)
-        .where('scan_id', '=', room.scanId)
-        .execute();
-      await tx
-        .insertInto('doc_snapshots')
-        .values({
-          session_id: room.sessionId,
-          scan_id: room.scanId,
-          data: merged,
-          upto_seq: newUpto,
-          updated_at: new Date().toISOString(),
-        })
-        .execute();
-      await tx
-        .deleteFrom('doc_updates')
-        .where('session_id', '=', room.sessionId)
-        .where('scan_id', '=', room.scanId)
-        .where('seq', '<=', newUpto)
-        .execute();
+      await replaceLog(tx, room, merged, Number(rows[rows.length - 1]!.seq));
       return { compacted: rows.length };
     });
   }
@@ -158,29 +137,7 @@ export class DocStore {
    * updates up to it (a single node, nothing in flight): no rows to read or merge.
    */
   async compactWith(room: RoomKey, state: Uint8Array, uptoSeq: number): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await tx
-        .deleteFrom('doc_snapshots')
-        .where('session_id', '=', room.sessionId)
-        .where('scan_id', '=', room.scanId)
-        .execute();
-      await tx
-        .insertInto('doc_snapshots')
-        .values({
-          session_id: room.sessionId,
-          scan_id: room.scanId,
-          data: state,
-          upto_seq: uptoSeq,
-          updated_at: new Date().toISOString(),
-        })
-        .execute();
-      await tx
-        .deleteFrom('doc_updates')
-        .where('session_id', '=', room.sessionId)
-        .where('scan_id', '=', room.scanId)
-        .where('seq', '<=', uptoSeq)
-        .execute();
-    });
+    await this.db.transaction().execute((tx) => replaceLog(tx, room, state, uptoSeq));
   }
 
   private async isLocked(tx: Kysely<Database>, room: RoomKey): Promise<boolean> {
@@ -194,6 +151,36 @@ export class DocStore {
     const row = await query.executeTakeFirst();
     return row?.locked === 1;
   }
+}
+
+/** Inside a transaction: `state` becomes the snapshot and the log up to `uptoSeq` goes. */
+async function replaceLog(
+  tx: Kysely<Database>,
+  room: RoomKey,
+  state: Uint8Array,
+  uptoSeq: number,
+): Promise<void> {
+  await tx
+    .deleteFrom('doc_snapshots')
+    .where('session_id', '=', room.sessionId)
+    .where('scan_id', '=', room.scanId)
+    .execute();
+  await tx
+    .insertInto('doc_snapshots')
+    .values({
+      session_id: room.sessionId,
+      scan_id: room.scanId,
+      data: state,
+      upto_seq: uptoSeq,
+      updated_at: new Date().toISOString(),
+    })
+    .execute();
+  await tx
+    .deleteFrom('doc_updates')
+    .where('session_id', '=', room.sessionId)
+    .where('scan_id', '=', room.scanId)
+    .where('seq', '<=', uptoSeq)
+    .execute();
 }
 
 /** A stored update's sequence number, or why it was not stored. */
