@@ -183,3 +183,28 @@ test('five readers and a moderator reach consensus, lock, and the audit chain ve
 
   await Promise.all(pages.map((p) => p.context.close()));
 });
+
+test('an admin unlocks a locked scan with a reason and the panel can edit again', async ({
+  browser,
+  admin,
+  panel,
+}) => {
+  const reader = await ReadingPage.signedIn(browser, panel.readerA);
+  const root = await ReadingPage.signedIn(browser, admin);
+  await reader.reading.open(panel.sessionId, panel.scanId);
+  await panel.lock();
+  await reader.reading.expectState('locked');
+  await root.reading.open(panel.sessionId, panel.scanId);
+  await root.reading.expectState('locked');
+  await expect(root.page.getByTestId('panel-status')).toHaveAttribute('data-panel-state', 'connected');
+  await root.page.getByTestId('unlock-reason').fill('Prior film arrived late');
+  await root.page.getByTestId('unlock-scan').click();
+  await reader.reading.expectState('synced');
+  await expect(reader.reading.viewer).toHaveAttribute('data-read-only', 'false');
+  await reader.reading.toggleGlobal('COPD');
+  await expect(root.reading.globalLabel('COPD')).toHaveAttribute('aria-pressed', 'true');
+  await expect(
+    reader.page.locator(`[data-testid="worklist-item"][data-scan-id="${panel.scanId}"]`),
+  ).toHaveAttribute('data-locked', 'false');
+  await Promise.all([reader.context.close(), root.context.close()]);
+});

@@ -150,6 +150,11 @@ export function ReadingWorkspace({
   }, [requestedAt, timings]);
 
   const status = live?.snapshot.status ?? { state: 'connecting' as const };
+  // "Locked by me" bridges the moment between the lock's answer and the document saying so;
+  // after that the document decides (an admin may unlock).
+  useEffect(() => {
+    if (snap.meta.locked) setLockedByMe(false);
+  }, [snap.meta.locked]);
   const locked = snap.meta.locked || lockedByMe || (scan.locked && status.state !== 'synced');
   const readOnly = locked || status.refusal?.stopped === true;
   const isModerator = role === 'moderator';
@@ -762,6 +767,11 @@ export function ReadingWorkspace({
             readersDone={readersDone}
             readers={readerIds.length}
             lock={lock}
+            unlock={
+              auth.user.role === 'admin'
+                ? async (reason) => (channel ? channel.unlock(scan.scanId, reason) : unavailable)
+                : undefined
+            }
             onLocked={() => {
               setLockedByMe(true);
               onSessionChanged();

@@ -251,6 +251,25 @@ describe('PanelChannel', () => {
     expect(events.at(-1)).toMatchObject({ kind: 'goto', scanId: 'scan5' });
   });
 
+  it('parses the lock and unlock answers', async () => {
+    const socket = new FakeSocket();
+    socket.handlers.set('scan:lock', () => ({ ok: true, version: 2, sha256: 'ab'.repeat(32) }));
+    socket.handlers.set('scan:unlock', (p) =>
+      (p as { reason: string }).reason.length >= 3
+        ? { ok: true, version: 2 }
+        : { ok: false, error: { code: 'validation_failed', message: 'reason: too short' } },
+    );
+    const channel = new PanelChannel(socket);
+    socket.connect();
+    expect(await channel.lock('scan1', true)).toEqual({ ok: true, version: 2, sha256: 'ab'.repeat(32) });
+    expect(socket.events('scan:lock')[0]).toMatchObject({ scanId: 'scan1', rejectUndecided: true });
+    expect(await channel.unlock('scan1', 'wrong side')).toEqual({ ok: true, version: 2 });
+    expect(await channel.unlock('scan1', 'no')).toMatchObject({
+      ok: false,
+      error: { code: 'validation_failed' },
+    });
+  });
+
   it('stops on a refused handshake with the server reason', () => {
     const socket = new FakeSocket();
     const channel = new PanelChannel(socket);

@@ -74,6 +74,7 @@ const AckOkSchema = z.object({ ok: z.literal(true) });
 const VoteAckSchema = AckOkSchema.extend({ vote: VoteSchema });
 const VotesAckSchema = AckOkSchema.extend({ votes: z.array(VoteSchema) });
 const LockAckSchema = AckOkSchema.extend({ version: z.number(), sha256: z.string() });
+const UnlockAckSchema = AckOkSchema.extend({ version: z.number() });
 
 const PresencePayload = z.object({ members: z.array(PresenceMemberSchema) });
 const GotoPayload = z.object({ scanId: z.string(), by: z.string() });
@@ -254,6 +255,11 @@ export class PanelChannel {
     rejectUndecided: boolean,
   ): Promise<CommandResult<{ version: number; sha256: string }>> {
     return this.command('scan:lock', { commandId: newCommandId(), scanId, rejectUndecided }, LockAckSchema);
+  }
+
+  /** Admins only: reopens a locked scan; the old consensus record stays, the next lock is a new version. */
+  unlock(scanId: string, reason: string): Promise<CommandResult<{ version: number }>> {
+    return this.command('scan:unlock', { commandId: newCommandId(), scanId, reason }, UnlockAckSchema);
   }
 
   private async voteCommand(event: string, payload: object): Promise<CommandResult<{ vote: Vote }>> {

@@ -20,6 +20,7 @@ export function ConsensusPanel({
   readers,
   lock,
   onLocked,
+  unlock,
 }: {
   api: Api;
   sessionId: string;
@@ -32,10 +33,13 @@ export function ConsensusPanel({
   readers: number;
   lock: (rejectUndecided: boolean) => Promise<CommandResult<{ version: number; sha256: string }>>;
   onLocked: () => void;
+  /** Present for admins: reopen the scan with a written reason. */
+  unlock?: (reason: string) => Promise<CommandResult<{ version: number }>>;
 }) {
   const [info, setInfo] = useState<ConsensusInfo | undefined>();
   const [confirming, setConfirming] = useState(false);
   const [rejectUndecided, setRejectUndecided] = useState(false);
+  const [unlockReason, setUnlockReason] = useState('');
   const command = useCommand();
 
   useEffect(() => {
@@ -135,6 +139,31 @@ export function ConsensusPanel({
         )
       ) : (
         <p className="muted">Open: the moderator locks the scan when the panel agrees.</p>
+      )}
+      {locked && unlock && (
+        <form
+          className="override"
+          data-testid="unlock-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void command.run(() => unlock(unlockReason.trim())).then((ok) => ok && setUnlockReason(''));
+          }}
+        >
+          <input
+            data-testid="unlock-reason"
+            placeholder="Why reopen this scan? (required)"
+            value={unlockReason}
+            onChange={(e) => setUnlockReason(e.target.value)}
+          />
+          <button
+            type="submit"
+            data-testid="unlock-scan"
+            disabled={command.busy || unlockReason.trim().length < 3}
+            title="Reopens the scan; the locked record stays and the next lock is a new version"
+          >
+            Unlock
+          </button>
+        </form>
       )}
       <CommandError error={command.error} />
     </section>
