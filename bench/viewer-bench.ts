@@ -191,12 +191,16 @@ async function firstPaints(browser: Browser, setup: Setup) {
   for (const scan of setup.scans) {
     const viewer: number[] = [];
     const floor: number[] = [];
+    const parts: { fetchMs: number; decodeMs: number; prepareMs: number }[] = [];
     // Run -1 warms the server (page cache, JIT) and is not counted; each run is still a cold
     // browser context.
     for (let run = -1; run < RUNS; run++) {
       const { context, page } = await freshPage(browser, setup);
       await openScan(page, setup, scan.id);
       const paint = Number(await page.getAttribute('[data-testid="viewer"]', 'data-first-paint-ms'));
+      const timings: unknown = JSON.parse(
+        (await page.getAttribute('[data-testid="viewer"]', 'data-decode-timings')) ?? '{}',
+      );
       await context.close();
       const other = await freshPage(browser, setup);
       await openScan(other.page, setup, scan.id);
@@ -211,8 +215,16 @@ async function firstPaints(browser: Browser, setup: Setup) {
       if (run < 0) continue;
       viewer.push(paint);
       floor.push(base);
+      if (typeof timings === 'object' && timings !== null) {
+        const t = timings as Record<string, unknown>;
+        parts.push({
+          fetchMs: Number(t.fetchMs),
+          decodeMs: Number(t.decodeMs),
+          prepareMs: Number(t.prepareMs),
+        });
+      }
     }
-    out.push({ scan, viewer, floor });
+    out.push({ scan, viewer, floor, parts });
   }
   return out;
 }
@@ -301,7 +313,7 @@ async function main(): Promise<void> {
     console.log(
       `\nviewer bench: 3000 x 2800, 12 bits in 16, Chromium ${browser.version()}, ${RUNS} runs per file\n`,
     );
-    for (const { scan, viewer, floor } of await firstPaints(browser, setup)) {
+    for (const { scan, viewer, floor, parts } of await firstPaints(browser, setup)) {
       const v = median(viewer);
       const f = median(floor);
       const target =
@@ -309,6 +321,11 @@ async function main(): Promise<void> {
       console.log(
         `first paint ${scan.name.padEnd(7)} ${(scan.bytes / 1e6).toFixed(1)} MB: median ${fmt(v)} ` +
           `[${viewer.map((x) => x.toFixed(0)).join(', ')}]; baseline fetch+paint ${fmt(f)}; ratio ${(v / f).toFixed(2)}x${target}`,
+      );
+      console.log(
+        `  in the worker (medians): fetch ${fmt(median(parts.map((p) => p.fetchMs)))}, decode ` +
+          `${fmt(median(parts.map((p) => p.decodeMs)))}, prepare ${fmt(median(parts.map((p) => p.prepareMs)))}; ` +
+          `the rest is worker start-up, transfer and the first frame`,
       );
     }
     for (const viewport of [

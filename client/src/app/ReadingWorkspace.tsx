@@ -17,7 +17,7 @@ import { ConsensusPanel } from '../consensus/ConsensusPanel.js';
 import { ModeratorPanel } from '../consensus/ModeratorPanel.js';
 import { type ConsensusActions, TargetConsensus } from '../consensus/TargetConsensus.js';
 import { type Tool, ViewerController } from '../viewer/controller.js';
-import { DecodeClient } from '../viewer/decode-client.js';
+import { sharedDecoder } from '../viewer/decode-client.js';
 import type { DecodeTimings } from '../viewer/decode-protocol.js';
 import { type DecodedImage, placeholderImage } from '../viewer/dicom.js';
 import { ImageCanvas } from '../viewer/ImageCanvas.js';
@@ -38,8 +38,6 @@ type ImageState =
 
 const CURSOR_INTERVAL_MS = 66; // ~15 updates per second
 
-let decoder: DecodeClient | undefined;
-
 /**
  * Fetches and decodes the scan in the worker. The controller gets the image (fit, presets)
  * before React renders it, so the very first frame on the canvas is already the right one.
@@ -49,23 +47,24 @@ function useScanImage(scan: SessionScan, token: string, controller: ViewerContro
   useEffect(() => {
     let live = true;
     setState({ kind: 'loading' });
-    decoder ??= new DecodeClient();
     const started = performance.now();
-    decoder.decode(dicomUrl(scan.scanId), token).then((r) => {
-      if (!live) return;
-      if (r.ok) {
-        controller.setImage(r.image);
-        setState({ kind: 'ready', image: r.image, requestedAt: started, timings: r.timings });
-      } else {
-        const why =
-          r.status === 404
-            ? 'No pixel data on the server for this scan yet'
-            : `Image unavailable: ${r.message}`;
-        const image = placeholderImage(scan.rows, scan.columns);
-        controller.setImage(image);
-        setState({ kind: 'placeholder', image, why, requestedAt: started });
-      }
-    });
+    sharedDecoder()
+      .decode(dicomUrl(scan.scanId), token)
+      .then((r) => {
+        if (!live) return;
+        if (r.ok) {
+          controller.setImage(r.image);
+          setState({ kind: 'ready', image: r.image, requestedAt: started, timings: r.timings });
+        } else {
+          const why =
+            r.status === 404
+              ? 'No pixel data on the server for this scan yet'
+              : `Image unavailable: ${r.message}`;
+          const image = placeholderImage(scan.rows, scan.columns);
+          controller.setImage(image);
+          setState({ kind: 'placeholder', image, why, requestedAt: started });
+        }
+      });
     return () => {
       live = false;
     };

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { PanelChannel, PanelEvent } from '../collab/panel-channel.js';
 import { saveFollowing, usePanelChannel } from '../collab/panel-hooks.js';
+import { sharedDecoder } from '../viewer/decode-client.js';
 import type { Api, SessionView as Session } from './api.js';
 import type { Auth } from './auth.js';
 import { ReadingWorkspace } from './ReadingWorkspace.js';
@@ -31,6 +32,8 @@ export function SessionView({
   }, [api, sessionId]);
 
   useEffect(reload, [reload]);
+  // The decode worker boots while the session loads, off the first image's critical path.
+  useEffect(() => sharedDecoder().warm(), []);
 
   const role = session ? sessionRole(session, auth.user.id) : 'observer';
   const onPanelEvent = useCallback(

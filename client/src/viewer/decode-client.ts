@@ -30,6 +30,11 @@ export class DecodeClient {
     return this.worker;
   }
 
+  /** Starts the worker now (module fetch and compile) so the first scan does not wait for it. */
+  warm(): void {
+    this.ensure();
+  }
+
   decode(url: string, token: string): Promise<DecodeResponse> {
     const id = this.nextId++;
     return new Promise((resolve) => {
@@ -43,4 +48,12 @@ export class DecodeClient {
     this.worker = undefined;
     this.pending.clear();
   }
+}
+
+let shared: DecodeClient | undefined;
+
+/** The page's one decode worker client, created on first use. */
+export function sharedDecoder(): DecodeClient {
+  shared ??= new DecodeClient();
+  return shared;
 }
