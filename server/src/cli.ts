@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { RoleSchema, UsernameSchema, PasswordSchema } from '@cxr/shared';
 import { Command } from 'commander';
+import { passwordProblem } from './auth/password-rules.js';
 import { hashPassword } from './auth/passwords.js';
 import { registerExportCommand } from './cli/export-command.js';
 import { registerImportCommand } from './cli/import-command.js';
@@ -74,6 +75,8 @@ program
       PasswordSchema.safeParse(opts.password),
     ];
     const problems = checks.flatMap((c) => (c.success ? [] : c.error.issues.map((i) => i.message)));
+    const weak = passwordProblem(username, opts.password);
+    if (weak) problems.push(weak);
     if (problems.length > 0) {
       console.error(`cannot add user: ${problems.join('; ')}`);
       process.exit(2);

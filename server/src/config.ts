@@ -57,6 +57,25 @@ const EnvSchema = z.object({
   MAX_UPLOAD_FILES: z.coerce.number().int().positive().default(100),
   DEID_PROFILE: z.enum(['basic', 'vindr']).default('basic'),
   DEMO_DATA: bool.default(false),
+  METRICS_TOKEN: z.string().min(16).optional(),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port]'))),
+  TRUST_PROXY: bool.default(false),
+  LOGIN_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(30),
 });
 
 export interface Config {
@@ -95,6 +114,18 @@ export interface Config {
   /** De-identification profile applied on import: PS3.15 basic, or the VinDr-CXR keep-list. */
   readonly deidProfile: z.infer<typeof EnvSchema>['DEID_PROFILE'];
   readonly demoData: boolean;
+  /** When set, `GET /metrics` needs `Authorization: Bearer <metricsToken>`. */
+  readonly metricsToken: string | undefined;
+  /** Browser origins besides the server's own allowed by CORS and the WebSocket Origin check. */
+  readonly corsOrigins: readonly string[];
+  /** Behind a reverse proxy: client addresses come from `X-Forwarded-For`. */
+  readonly trustProxy: boolean;
+  /** Failed logins are counted over this sliding window. */
+  readonly loginWindowMs: number;
+  /** Failed logins per username within the window before further attempts get 429. */
+  readonly loginMaxFailuresPerAccount: number;
+  /** Failed logins per client address within the window before further attempts get 429. */
+  readonly loginMaxFailuresPerAddress: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -135,6 +166,12 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       maxUploadFiles: e.MAX_UPLOAD_FILES,
       deidProfile: e.DEID_PROFILE,
       demoData: e.DEMO_DATA,
+      metricsToken: e.METRICS_TOKEN,
+      corsOrigins: e.CORS_ORIGINS,
+      trustProxy: e.TRUST_PROXY,
+      loginWindowMs: e.LOGIN_WINDOW_MS,
+      loginMaxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      loginMaxFailuresPerAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,
     },
   };
 }

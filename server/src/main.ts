@@ -35,6 +35,12 @@ import { userRoutes } from './http/routes/user-routes.js';
 import { createLogger } from './logger.js';
 import { auditRoutes } from './realtime/audit-routes.js';
 import { type Realtime, attachRealtime } from './realtime/index.js';
+import { sql } from 'kysely';
+import { countedImporter, countedLocks, timedSink } from './ops/instrument.js';
+import { ServerMetrics } from './ops/metrics.js';
+import { opsRoutes } from './ops/ops-routes.js';
+import { LoginThrottle } from './ops/login-throttle.js';
+import { originPolicy } from './http/plugins/security.js';
 
 /** Runs tasks one after another. */
 function serialQueue() {
@@ -66,6 +72,8 @@ export interface RunningServer {
   /** The live panel's socket.io channel (presence, votes, decisions, lock) and the audit log. */
   readonly realtime: Realtime;
   readonly log: Logger;
+  /** This node's Prometheus metrics (also served at `/metrics`). */
+  readonly metrics: ServerMetrics;
   /** Stops accepting, closes sockets as "restarting", stores what is pending, closes the database. */
   close(): Promise<void>;
 }
@@ -78,6 +86,7 @@ const CLIENT_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  */
 export async function startServer(config: Config, options: { log?: Logger } = {}): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
+  const metrics = new ServerMetrics();
   fs.mkdirSync(config.dataDir, { recursive: true });
   const stores = await openStores({
     databaseUrl: config.databaseUrl,
@@ -94,14 +103,19 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   // Every stored edit also gets its entry in the scan's hash-chained audit log, atomically.
   const audit = new AuditStore(stores.db.kysely, stores.db.dialect);
   const writer = new UpdateWriter(
-    stores.db.sqlite ? sqliteUpdateSink(stores.db.sqlite) : auditedSink(stores.db.kysely, stores.docs, audit),
+    timedSink(
+      stores.db.sqlite
+        ? sqliteUpdateSink(stores.db.sqlite)
+        : auditedSink(stores.db.kysely, stores.docs, audit),
+      metrics,
+    ),
     log,
   );
   const changeListeners: Array<(key: RoomKey, change: DocChange) => void> = [];
   const compactions = serialQueue();
   // Several nodes share live document updates through Redis; one node needs none.
   const fanout: Fanout | undefined = config.redisUrl
-    ? await createRedisFanout(config.redisUrl, log)
+    ? await createRedisFanout(config.redisUrl, log, (client) => metrics.redisError(client))
     : undefined;
   const rooms = new RoomRegistry({
     lookupScan: async (key) => {
@@ -140,19 +154,41 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       for (const listener of changeListeners) listener(key, change);
     },
     fanout,
+    metrics,
   });
-  const locks = createLockService(rooms, stores.consensus);
+  const locks = countedLocks(createLockService(rooms, stores.consensus), metrics);
   const scanDocs = createScanDocPort(rooms, locks, changeListeners);
   const blind = createBlindStage(rooms, stores.sessions);
 
-  const app = await createHttpApp({ log, bodyLimitBytes: config.httpBodyLimitBytes, clientDir: CLIENT_DIST });
+  const app = await createHttpApp({
+    log,
+    bodyLimitBytes: config.httpBodyLimitBytes,
+    clientDir: CLIENT_DIST,
+    corsOrigins: config.corsOrigins,
+    trustProxy: config.trustProxy,
+  });
+  const allowOrigin = originPolicy(config.corsOrigins);
+  // The readiness checks read `realtime`, which exists by the time anyone can ask.
+  let realtimeRef: Realtime | undefined;
+  opsRoutes(app, {
+    metrics,
+    metricsToken: config.metricsToken,
+    checks: {
+      database: () => sql`select 1`.execute(stores.db.kysely),
+      ...(config.redisUrl ? { redis: () => realtimeRef?.pingRedis() ?? Promise.resolve() } : {}),
+    },
+  });
   const requireUser = createAuthGuard(tokens, stores.users);
-  const dicom = createDicomServices({
+  const dicomServices = createDicomServices({
     dataDir: config.dataDir,
     files: stores.scanFiles,
     profile: config.deidProfile,
     log,
   });
+  const dicom: DicomServices = {
+    ...dicomServices,
+    importer: countedImporter(dicomServices.importer, metrics),
+  };
   const upload = await dicomRoutes(app, {
     dicom,
     files: stores.scanFiles,
@@ -163,7 +199,15 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     maxUploadFiles: config.maxUploadFiles,
   });
   healthRoutes(app);
-  authRoutes(app, { users: stores.users, tokens, requireUser });
+  const throttle = new LoginThrottle(
+    {
+      windowMs: config.loginWindowMs,
+      maxPerAccount: config.loginMaxFailuresPerAccount,
+      maxPerAddress: config.loginMaxFailuresPerAddress,
+    },
+    (scope) => metrics.loginThrottled(scope),
+  );
+  authRoutes(app, { users: stores.users, tokens, requireUser, throttle });
   userRoutes(app, { users: stores.users, requireUser });
   sessionRoutes(app, { users: stores.users, scans: stores.scans, sessions: stores.sessions, requireUser });
   scanRoutes(app, { scans: stores.scans, sessions: stores.sessions, requireUser, upload });
@@ -185,10 +229,26 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     maxMessagesPerSecond: config.wsMaxMessagesPerSecond,
     maxPendingMessages: config.wsMaxPendingMessages,
     log,
+    metrics,
+    allowOrigin,
   });
 
   // Live panel: socket.io on the same HTTP server (Redis-backed when REDIS_URL is set).
-  const realtime = await attachRealtime(app.server, { stores, tokens, scanDocs, config, log });
+  const realtime = await attachRealtime(app.server, {
+    stores,
+    tokens,
+    scanDocs,
+    config,
+    log,
+    metrics,
+    allowOrigin,
+  });
+  realtimeRef = realtime;
+  metrics.attach({
+    yjsConnections: () => yjs.openConnections,
+    socketConnections: () => realtime.localSockets,
+    roomsLoaded: () => rooms.loadedCount,
+  });
   auditRoutes(app, { audit: realtime.audit, sessions: stores.sessions, requireUser });
 
   await app.listen({ port: config.port, host: config.host });
@@ -225,6 +285,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     yjs,
     realtime,
     log,
+    metrics,
     close,
   };
 }

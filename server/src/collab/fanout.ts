@@ -22,12 +22,19 @@ export type FanoutKind = 'update' | 'awareness';
 const KIND_BYTE: Record<FanoutKind, number> = { update: 0, awareness: 1 };
 
 /** Fan-out over Redis pub/sub; messages are `<node id length><node id><kind><payload>`. */
-export async function createRedisFanout(url: string, log: Logger): Promise<Fanout> {
+export async function createRedisFanout(
+  url: string,
+  log: Logger,
+  onError?: (client: string) => void,
+): Promise<Fanout> {
   const nodeId = Buffer.from(randomBytes(8).toString('hex'));
   const pub = createClient({ url });
   const sub = pub.duplicate();
   for (const client of [pub, sub])
-    client.on('error', (error: unknown) => log.error({ err: error }, 'redis fan-out error'));
+    client.on('error', (error: unknown) => {
+      onError?.('fanout');
+      log.error({ err: error }, 'redis fan-out error');
+    });
   await pub.connect();
   await sub.connect();
   const handlers = new Map<string, (kind: FanoutKind, payload: Uint8Array) => void>();
@@ -66,7 +73,11 @@ export async function createRedisFanout(url: string, log: Logger): Promise<Fanou
     },
     async close() {
       handlers.clear();
-      await Promise.allSettled([sub.quit(), pub.quit()]);
+      // quit() waits for Redis to answer and hangs shutdown while Redis is away; with nothing
+      // to flush then, a disconnected client is dropped at once.
+      await Promise.allSettled(
+        [sub, pub].map((client) => (client.isReady ? client.quit() : Promise.resolve(client.destroy()))),
+      );
     },
   };
 }

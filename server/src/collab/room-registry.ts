@@ -7,6 +7,7 @@ import { LOAD_ORIGIN } from './origins.js';
 import type { UpdateWriter } from './update-writer.js';
 import { KEEPALIVE_FRAME } from './frames.js';
 import type { Fanout, FanoutKind } from './fanout.js';
+import type { CollabMetrics } from './collab-metrics.js';
 
 export interface ScanLookup {
   readonly image: ImageSize;
@@ -32,6 +33,7 @@ export interface RegistryDeps {
   readonly onChange?: ((room: RoomKey, change: DocChange) => void) | undefined;
   /** Present in multi-node deployments (REDIS_URL). */
   readonly fanout?: Fanout | undefined;
+  readonly metrics?: CollabMetrics | undefined;
 }
 
 export type AcquireResult = { ok: true; room: Room } | { ok: false; close: CloseKey; detail: string };
@@ -194,6 +196,7 @@ export class RoomRegistry {
           ? (r, kind, payload) => this.deps.fanout?.publish(r.name, kind, payload)
           : undefined,
         onChange: (r, change) => this.deps.onChange?.(r.key, change),
+        metrics: this.deps.metrics,
       },
     );
     this.rooms.set(name, room);

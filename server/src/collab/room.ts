@@ -16,6 +16,7 @@ import { UpdateGuard } from './guard.js';
 import { REMOTE_ORIGIN, SERVER_ORIGIN, STORED_SERVER_ORIGIN } from './origins.js';
 import { readMeta } from '@cxr/shared';
 import type { UpdateWriter } from './update-writer.js';
+import type { CollabMetrics } from './collab-metrics.js';
 
 /** Bounds on updates held for missing dependencies, per connection. */
 const MAX_WAITING_UPDATES = 256;
@@ -47,6 +48,7 @@ export interface RoomDeps {
   readonly onChange?: ((room: Room, change: DocChange) => void) | undefined;
   /** Sends what this node stored to the other nodes (multi-node deployments). */
   readonly publish?: ((room: Room, kind: FanoutKind, payload: Uint8Array) => void) | undefined;
+  readonly metrics?: CollabMetrics | undefined;
 }
 
 /** Keys of `findings` and `globals` whose values changed. */
@@ -265,6 +267,7 @@ export class Room {
   }
 
   private refuse(conn: Connection, key: CloseKey, detail: string): void {
+    this.deps.metrics?.updateRefused(key);
     this.deps.log.warn(
       { room: this.name, conn: conn.id, user: conn.userId, close: key, detail },
       'update refused',
@@ -298,6 +301,7 @@ export class Room {
     }
     if (origin === SERVER_ORIGIN) this.guard.mirror(update);
     const sender = this.senderOf(origin);
+    const receivedAt = performance.now();
     this.inflight++;
     const stored = this.deps.writer.write({ room: this.key, data: update, userId: sender?.userId ?? null });
     this.durable = stored.then((seq) => {
@@ -308,7 +312,9 @@ export class Room {
       }
       this.lastSeq = seq;
       this.logLength++;
+      this.deps.metrics?.updateAccepted();
       this.broadcast(syncUpdateFrame(update), sender);
+      this.deps.metrics?.broadcastLatency((performance.now() - receivedAt) / 1000);
       this.deps.publish?.(this, 'update', update);
       this.reportChanges();
       this.maybeCompact();

@@ -9,6 +9,7 @@ import { decodeFrame } from './frames.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { Room } from './room.js';
 import type { RoomRegistry } from './room-registry.js';
+import type { CollabMetrics } from './collab-metrics.js';
 
 export type AccessDecision =
   | { ok: true; userId: string; canWrite: boolean; room: RoomKey }
@@ -34,6 +35,12 @@ export interface YjsEndpointOptions {
   readonly maxMessagesPerSecond: number;
   readonly maxPendingMessages: number;
   readonly log: Logger;
+  readonly metrics?: CollabMetrics | undefined;
+  /**
+   * Browser origins allowed to open a connection; a request without `Origin` (not a browser)
+   * is always allowed. Absent: every origin.
+   */
+  readonly allowOrigin?: ((origin: string, host: string | undefined) => boolean) | undefined;
 }
 
 export const YJS_PATH_PREFIX = '/yjs/';
@@ -87,6 +94,13 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
     ws.on('error', (error) => options.log.debug({ err: error }, 'yjs socket error'));
     const early = (key: CloseKey, detail?: string) => ws.close(CLOSE[key].code, closeReason(key, detail));
 
+    // Cross-site WebSocket hijacking: a browser always sends Origin; other clients need not.
+    const origin = req.headers.origin;
+    if (origin !== undefined && options.allowOrigin && !options.allowOrigin(origin, req.headers.host)) {
+      early('FORBIDDEN', 'origin not allowed');
+      return;
+    }
+
     const url = new URL(req.url ?? '/', 'http://localhost');
     const parts = url.pathname.slice(YJS_PATH_PREFIX.length).split('/');
     const [sessionId, scanId, suffix] = parts;
@@ -118,12 +132,14 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
     const process = (bytes: Uint8Array) => {
       if (!conn || !room || conn.closed) return;
       if (bytes.byteLength > options.maxFrameBytes) {
+        options.metrics?.updateRefused('TOO_LARGE');
         conn.close('TOO_LARGE', `frames are limited to ${options.maxFrameBytes} bytes`);
         return;
       }
       const decoded = decodeFrame(bytes);
       if (!decoded.ok) {
         options.log.warn({ room: room.name, conn: conn.id, detail: decoded.detail }, 'bad frame');
+        options.metrics?.updateRefused('INVALID_UPDATE');
         conn.close('INVALID_UPDATE', decoded.detail);
         return;
       }
@@ -133,6 +149,7 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (refusedEarly || conn?.closed) return;
       if (!limiter.take()) {
+        options.metrics?.updateRefused('RATE_LIMITED');
         if (conn) conn.close('RATE_LIMITED', 'too many messages');
         else {
           refusedEarly = true;
@@ -147,6 +164,7 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
       }
       if (pending.length >= options.maxPendingMessages || bytes.byteLength > options.maxFrameBytes) {
         refusedEarly = true;
+        options.metrics?.updateRefused('TOO_LARGE');
         early('TOO_LARGE', 'too much sent before the document was ready');
         return;
       }

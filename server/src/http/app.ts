@@ -4,12 +4,17 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.js';
+import { registerSecurity } from './plugins/security.js';
 
 export interface AppOptions {
   readonly log: Logger;
   readonly bodyLimitBytes: number;
   /** Built client to serve at `/`, when present. */
   readonly clientDir?: string | undefined;
+  /** Browser origins besides the server's own that may call the API (CORS). */
+  readonly corsOrigins?: readonly string[];
+  /** Behind the entry point: take the client address from `X-Forwarded-For` (login throttling). */
+  readonly trustProxy?: boolean;
 }
 
 /**
@@ -23,7 +28,9 @@ export async function createHttpApp(options: AppOptions): Promise<FastifyInstanc
     genReqId: () => `r${Math.random().toString(36).slice(2, 10)}`,
     // Shutdown must not wait out keep-alive timeouts; sockets were told to go by then.
     forceCloseConnections: true,
+    trustProxy: options.trustProxy ?? false,
   });
+  await registerSecurity(app, { corsOrigins: options.corsOrigins ?? [] });
 
   app.setErrorHandler((error, req, reply) => {
     if (error instanceof ApiError) {

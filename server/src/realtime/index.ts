@@ -20,12 +20,22 @@ import { createRedisLiveStores } from './redis-live-store.js';
 import { attachSocketHandlers, sessionRoom } from './socket.js';
 import { VoteService } from './votes.js';
 
+/** What the live panel reports for monitoring (wired in main.ts). */
+export interface RealtimeMetrics {
+  /** A command was answered: `ok` or the error code. */
+  command(event: string, outcome: string): void;
+  redisError(client: string): void;
+}
+
 export interface RealtimeDeps {
   readonly stores: Stores;
   readonly tokens: TokenService;
   readonly scanDocs: ScanDocPort;
   readonly config: Config;
   readonly log: Logger;
+  readonly metrics?: RealtimeMetrics | undefined;
+  /** Browser origins allowed to connect (a request without `Origin` is not a browser: allowed). */
+  readonly allowOrigin?: ((origin: string, host: string | undefined) => boolean) | undefined;
 }
 
 export interface Realtime {
@@ -35,6 +45,10 @@ export interface Realtime {
   /** For the Yjs update path: appends `edit` (or other) entries to the scans' audit chains. */
   readonly appendAudit: AppendAudit;
   readonly votes: VoteService;
+  /** Sockets connected to this node. */
+  readonly localSockets: number;
+  /** Resolves when Redis answers a PING (at once without Redis); rejects otherwise. */
+  pingRedis(): Promise<void>;
   /** Leaves presence, disconnects sockets, drains the audit queue, closes Redis. */
   close(): Promise<void>;
 }
@@ -49,7 +63,9 @@ const COMMAND_TTL_MS = 10 * 60_000;
 export async function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps): Promise<Realtime> {
   const { config, stores } = deps;
   const log = deps.log.child({ component: 'realtime' });
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : undefined;
+  const redis = config.redisUrl
+    ? await connectRedis(config.redisUrl, log, (client) => deps.metrics?.redisError(client))
+    : undefined;
   const live = redis
     ? createRedisLiveStores(redis.command, {
         prefix: config.redisKeyPrefix,
@@ -60,8 +76,13 @@ export async function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps)
 
   const io = new Server(httpServer, {
     serveClient: false,
-    // Same origin in production; the dev client runs on Vite's port.
-    cors: { origin: true, credentials: true },
+    // Same origin unless CORS_ORIGINS lists more; the handshake carries a token, not a cookie.
+    cors: { origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false },
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      const allowed = origin === undefined || !deps.allowOrigin || deps.allowOrigin(origin, req.headers.host);
+      callback(allowed ? null : 'origin not allowed', allowed);
+    },
     ...(redis
       ? { adapter: createAdapter(redis.pub, redis.sub, { key: `${config.redisKeyPrefix}socket.io` }) }
       : {}),
@@ -117,6 +138,7 @@ export async function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps)
     cache: live.commands,
     sessions: stores.sessions,
     log,
+    onAnswer: (event, answer) => deps.metrics?.command(event, answer.ok ? 'ok' : answer.error.code),
   });
 
   let closing: Promise<void> | undefined;
@@ -126,6 +148,12 @@ export async function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps)
     audit,
     appendAudit: (entries) => audit.append(entries),
     votes,
+    get localSockets() {
+      return io.of('/').sockets.size;
+    },
+    async pingRedis() {
+      if (redis) await redis.command.ping();
+    },
     close() {
       closing ??= (async () => {
         await withTimeout(presence.close(), 2_000).catch(() => undefined);
@@ -142,7 +170,11 @@ export async function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps)
 
 type Redis = RedisClientType;
 
-async function connectRedis(url: string, log: Logger): Promise<{ command: Redis; pub: Redis; sub: Redis }> {
+async function connectRedis(
+  url: string,
+  log: Logger,
+  onError: (client: string) => void,
+): Promise<{ command: Redis; pub: Redis; sub: Redis }> {
   // Commands fail at once while Redis is away (acked `unavailable`, the client retries) rather
   // than queue up behind a reconnect; the adapter's clients keep the default queue.
   const command: Redis = createClient({ url, disableOfflineQueue: true });
@@ -155,6 +187,7 @@ async function connectRedis(url: string, log: Logger): Promise<{ command: Redis;
   ] as const) {
     let down = false;
     client.on('error', (error: unknown) => {
+      onError(name);
       if (!down) log.warn({ err: error, client: name }, 'redis connection problem');
       down = true;
     });

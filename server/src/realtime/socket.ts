@@ -31,6 +31,8 @@ interface Deps {
   readonly cache: CommandCache;
   readonly sessions: SessionsStore;
   readonly log: Logger;
+  /** Sees every acknowledgement (metrics). */
+  readonly onAnswer?: ((event: string, answer: Ack<object>) => void) | undefined;
 }
 
 /** A refused handshake reaches the client as `connect_error` with `err.data = {code, message}`. */
@@ -104,7 +106,10 @@ async function onConnection(socket: Socket, actor: Actor, deps: Deps): Promise<v
         log.warn({ event }, 'command without an acknowledgement callback ignored');
         return;
       }
-      const reply = (answer: Ack<object>) => ack(answer);
+      const reply = (answer: Ack<object>) => {
+        deps.onAnswer?.(event, answer);
+        ack(answer);
+      };
       handleCommand(event, command, payload).then(reply, (error: unknown) => {
         log.error({ err: error, event }, 'command failed');
         reply({
