@@ -59,7 +59,7 @@ export function SessionView({
     },
     [sessionId, reload],
   );
-  const live = usePanelChannel(auth.token, sessionId, role === 'reader', onPanelEvent);
+  const live = usePanelChannel(auth.token, sessionId, session ? role === 'reader' : undefined, onPanelEvent);
 
   const sorted = session ? [...session.scans].sort((a, b) => a.position - b.position) : [];
   const current = sorted.find((s) => s.scanId === scanId) ?? sorted.find((s) => !s.locked) ?? sorted[0];

@@ -35,15 +35,18 @@ export function saveFollowing(sessionId: string, following: boolean): void {
 /**
  * One live-panel connection per session view (it spans the session's scans, unlike the
  * per-scan document connection). Readers follow the moderator unless they said otherwise.
+ * `followByDefault` is undefined until the user's role on the session is known: no socket is
+ * opened before that, so the channel is not opened twice on every session load.
  */
 export function usePanelChannel(
   token: string,
   sessionId: string,
-  followByDefault: boolean,
+  followByDefault: boolean | undefined,
   onEvent: (event: PanelEvent, channel: PanelChannel) => void,
 ): LivePanel | undefined {
   const [channel, setChannel] = useState<PanelChannel | undefined>();
   useEffect(() => {
+    if (followByDefault === undefined) return;
     const c = new PanelChannel(socketIoChannel(token, sessionId), {
       following: loadFollowing(sessionId, followByDefault),
     });
