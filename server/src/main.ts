@@ -39,6 +39,7 @@ import { sql } from 'kysely';
 import { countedImporter, countedLocks, timedSink } from './ops/instrument.js';
 import { ServerMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops-routes.js';
+import { accessRoutes } from './ops/access-routes.js';
 import { LoginThrottle } from './ops/login-throttle.js';
 import { originPolicy } from './http/plugins/security.js';
 
@@ -250,6 +251,18 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     roomsLoaded: () => rooms.loadedCount,
   });
   auditRoutes(app, { audit: realtime.audit, sessions: stores.sessions, requireUser });
+  // Revoked access closes Yjs connections on every node (realtime relays it to the others).
+  realtime.onRevoke((r) => {
+    const key = r.code === 'unauthenticated' ? 'UNAUTHENTICATED' : 'FORBIDDEN';
+    metrics.revoked('yjs', yjs.closeUser(r.userId, key, r.message, r.sessionId));
+  });
+  accessRoutes(app, {
+    users: stores.users,
+    sessions: stores.sessions,
+    audit: realtime.audit,
+    requireUser,
+    revoke: (r) => realtime.revoke(r),
+  });
 
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

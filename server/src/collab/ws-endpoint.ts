@@ -50,8 +50,8 @@ const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Open y-websocket connections, for shutdown, metrics and revoking access. */
 export interface YjsEndpoint {
   readonly openConnections: number;
-  /** Closes a user's connections (disabled, removed from a panel). */
-  closeUser(userId: string, key: CloseKey, detail: string): number;
+  /** Closes a user's connections (disabled, removed from a panel): all, or one session's. */
+  closeUser(userId: string, key: CloseKey, detail: string, sessionId?: string): number;
   close(key: CloseKey, detail?: string): Promise<void>;
 }
 
@@ -225,10 +225,10 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
     get openConnections() {
       return live.size;
     },
-    closeUser(userId, key, detail) {
+    closeUser(userId, key, detail, sessionId) {
       let count = 0;
-      for (const [conn] of live) {
-        if (conn.userId === userId) {
+      for (const [conn, room] of live) {
+        if (conn.userId === userId && (sessionId === undefined || room.key.sessionId === sessionId)) {
           conn.close(key, detail);
           count++;
         }

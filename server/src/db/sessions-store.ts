@@ -124,6 +124,16 @@ export class SessionsStore {
     return rows.map((r) => r.id);
   }
 
+  /** Takes a reader off a session's panel; false if they were not on it. */
+  async removeReader(sessionId: string, userId: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('session_readers')
+      .where('session_id', '=', sessionId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
   async panelRole(sessionId: string, userId: string): Promise<PanelRole | undefined> {
     const session = await this.db
       .selectFrom('sessions')

@@ -57,6 +57,17 @@ export class UsersStore {
     return rows.map(toUser);
   }
 
+  /** Changes a user's role or disabled flag; the updated user, or undefined if there is none. */
+  async update(id: string, change: { disabled?: boolean; role?: Role }): Promise<User | undefined> {
+    const set = {
+      ...(change.disabled !== undefined ? { disabled: change.disabled ? 1 : 0 } : {}),
+      ...(change.role !== undefined ? { role: change.role } : {}),
+    };
+    if (Object.keys(set).length > 0)
+      await this.db.updateTable('users').set(set).where('id', '=', id).execute();
+    return this.byId(id);
+  }
+
   async count(): Promise<number> {
     const row = await this.db
       .selectFrom('users')

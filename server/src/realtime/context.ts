@@ -78,6 +78,11 @@ export class PanelCache {
     return hit;
   }
 
+  /** Drops a session's cached panel after it changed (a reader removed). */
+  forget(sessionId: string): void {
+    this.cache.delete(sessionId);
+  }
+
   private async load(sessionId: string): Promise<PanelInfo | undefined> {
     const session = await this.sessions.get(sessionId);
     if (!session) {

@@ -4,6 +4,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import { type RedisClientType, createClient } from 'redis';
 import { Server } from 'socket.io';
+import { z } from 'zod';
 import type { TokenService } from '../auth/tokens.js';
 import type { ScanDocPort } from '../collab/scan-doc-port.js';
 import type { Config } from '../config.js';
@@ -17,7 +18,7 @@ import { type LiveStores, createMemoryLiveStores } from './live-store.js';
 import { ModeratorService } from './moderator.js';
 import { PresenceTracker } from './presence.js';
 import { createRedisLiveStores } from './redis-live-store.js';
-import { attachSocketHandlers, sessionRoom } from './socket.js';
+import { attachSocketHandlers, sessionRoom, userRoom, userSessionRoom } from './socket.js';
 import { VoteService } from './votes.js';
 
 /** What the live panel reports for monitoring (wired in main.ts). */
@@ -38,6 +39,16 @@ export interface RealtimeDeps {
   readonly allowOrigin?: ((origin: string, host: string | undefined) => boolean) | undefined;
 }
 
+/** A user who lost access: everywhere (disabled, role changed) or in one session (removed). */
+export interface Revocation {
+  readonly userId: string;
+  readonly sessionId?: string | undefined;
+  readonly code: 'unauthenticated' | 'forbidden';
+  readonly message: string;
+}
+
+const REVOKE_EVENT = 'cxr:revoke';
+
 export interface Realtime {
   readonly io: Server;
   readonly backend: LiveStores['kind'];
@@ -45,6 +56,12 @@ export interface Realtime {
   /** For the Yjs update path: appends `edit` (or other) entries to the scans' audit chains. */
   readonly appendAudit: AppendAudit;
   readonly votes: VoteService;
+  /**
+   * Tells the user's sockets why (`access:revoked`) and disconnects them, on every node; each
+   * node, this one included, then runs the `onRevoke` listeners (closing Yjs connections).
+   */
+  revoke(revocation: Revocation): void;
+  onRevoke(listener: (revocation: Revocation) => void): void;
   /** Sockets connected to this node. */
   readonly localSockets: number;
   /** Resolves when Redis answers a PING (at once without Redis); rejects otherwise. */
@@ -54,6 +71,15 @@ export interface Realtime {
 }
 
 const COMMAND_TTL_MS = 10 * 60_000;
+
+const RevocationSchema = z
+  .object({
+    userId: z.string().min(1),
+    sessionId: z.string().min(1).optional(),
+    code: z.enum(['unauthenticated', 'forbidden']),
+    message: z.string(),
+  })
+  .strict();
 
 /**
  * The live panel's socket.io channel on the given HTTP server (path `/socket.io`), with Redis
@@ -141,8 +167,33 @@ export async function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps)
     onAnswer: (event, answer) => deps.metrics?.command(event, answer.ok ? 'ok' : answer.error.code),
   });
 
+  const revokeListeners: Array<(revocation: Revocation) => void> = [];
+  const revokeHere = (revocation: Revocation) => {
+    if (revocation.sessionId) panels.forget(revocation.sessionId);
+    for (const listener of revokeListeners) listener(revocation);
+  };
+  // Other nodes forget the panel and close their Yjs connections too.
+  io.on(REVOKE_EVENT, (payload: unknown) => {
+    const parsed = RevocationSchema.safeParse(payload);
+    if (parsed.success) revokeHere(parsed.data);
+    else log.warn({ issues: parsed.error.issues.length }, 'malformed revocation from another node');
+  });
+
   let closing: Promise<void> | undefined;
   return {
+    revoke(revocation) {
+      const room = revocation.sessionId
+        ? userSessionRoom(revocation.userId, revocation.sessionId)
+        : userRoom(revocation.userId);
+      // One Redis connection carries both, in order, so the reason arrives before the disconnect.
+      io.in(room).emit('access:revoked', { code: revocation.code, message: revocation.message });
+      io.in(room).disconnectSockets(true);
+      io.serverSideEmit(REVOKE_EVENT, revocation);
+      revokeHere(revocation);
+    },
+    onRevoke(listener) {
+      revokeListeners.push(listener);
+    },
     io,
     backend: live.kind,
     audit,

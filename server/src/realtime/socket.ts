@@ -13,6 +13,9 @@ import type { CommandCache } from './live-store.js';
 import type { PresenceTracker } from './presence.js';
 
 export const sessionRoom = (sessionId: string) => `s:${sessionId}`;
+/** Every socket of a user, and of a user in one session: targets for revoking access. */
+export const userRoom = (userId: string) => `u:${userId}`;
+export const userSessionRoom = (userId: string, sessionId: string) => `u:${userId}:${sessionId}`;
 const followersRoom = (sessionId: string) => `f:${sessionId}`;
 
 /** Unknown events a socket may send before it is disconnected (a client from another build). */
@@ -176,7 +179,11 @@ async function onConnection(socket: Socket, actor: Actor, deps: Deps): Promise<v
     deps.presence.leave(connId).catch((error: unknown) => log.warn({ err: error }, 'presence leave failed'));
   });
 
-  socket.join(sessionRoom(actor.sessionId));
+  socket.join([
+    sessionRoom(actor.sessionId),
+    userRoom(actor.userId),
+    userSessionRoom(actor.userId, actor.sessionId),
+  ]);
   const following = actor.role === 'reader';
   if (following) socket.join(followersRoom(actor.sessionId));
   await deps.presence.set(actor.sessionId, {

@@ -118,6 +118,8 @@ export interface ServerToClientEvents {
   'scan:decided': (payload: { scanId: string; target: Target; outcome: 'accepted' | 'rejected' }) => void;
   'scan:locked': (payload: { scanId: string; version: number; sha256: string }) => void;
   'scan:unlocked': (payload: { scanId: string; version: number; reason: string }) => void;
+  /** Sent just before the server disconnects a socket whose access was revoked; do not reconnect. */
+  'access:revoked': (payload: { code: 'unauthenticated' | 'forbidden'; message: string }) => void;
 }
 
 /** Commands clients send; each takes its payload and an acknowledgement callback. */
