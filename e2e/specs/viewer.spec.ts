@@ -41,14 +41,22 @@ async function greyAt(page: Page, reading: ReadingPage, x: number, y: number): P
   );
 }
 
-/** A session of its own around one imported file (unique bytes: one junk bit differs). */
+/**
+ * A session of its own around one imported file. The server stores files by content, so each
+ * file gets a few unique pixel values in its bottom-right corner (real 12-bit values: JPEG-LS
+ * drops the junk high bits), far from the block the specs check.
+ */
 async function sessionWithFile(
   admin: AdminApi,
   panel: Panel,
   syntax: string,
 ): Promise<{ sessionId: string; scanId: string }> {
   const pixels = image.pixels.slice();
-  pixels[pixels.length - 1] = ((pixels[pixels.length - 1] ?? 0) & 0x0fff) | ((++made & 0xf) << 12);
+  const end = pixels.length - 1;
+  pixels[end] = ++made & 0xfff;
+  pixels[end - 1] = Date.now() & 0xfff;
+  pixels[end - 2] = Math.floor(Math.random() * 0x1000);
+  pixels[end - 3] = Math.floor(Math.random() * 0x1000);
   const unique = { ...image, pixels };
   const frame = syntax === EXPLICIT_LE ? undefined : await jpegLsFrame(unique);
   const bytes = writeDicom(unique, syntax, frame);
