@@ -270,6 +270,19 @@ describe('PanelChannel', () => {
     });
   });
 
+  it('stops for good when access is revoked, with the server reason', () => {
+    const socket = new FakeSocket();
+    const channel = new PanelChannel(socket);
+    socket.connect();
+    socket.push('access:revoked', { code: 'forbidden', message: 'removed from the panel' });
+    socket.drop('io server disconnect', false);
+    expect(channel.getSnapshot()).toMatchObject({
+      state: 'stopped',
+      error: { code: 'forbidden', message: 'removed from the panel' },
+    });
+    expect(socket.connected).toBe(false);
+  });
+
   it('stops on a refused handshake with the server reason', () => {
     const socket = new FakeSocket();
     const channel = new PanelChannel(socket);

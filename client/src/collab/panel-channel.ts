@@ -86,6 +86,7 @@ const DecidedPayload = z.object({
 });
 const LockedPayload = z.object({ scanId: z.string(), version: z.number(), sha256: z.string() });
 const UnlockedPayload = z.object({ scanId: z.string(), version: z.number(), reason: z.string() });
+const RevokedPayload = z.object({ code: z.string(), message: z.string() });
 
 /** Client-made command ids make retries idempotent on the server. */
 export function newCommandId(): string {
@@ -132,6 +133,7 @@ export class PanelChannel {
   private disposed = false;
   /** Set on (re)connect: a follower catches up with the moderator once presence arrives. */
   private catchUp = false;
+  private revoked: AckError | undefined;
 
   constructor(
     private readonly socket: ChannelSocket,
@@ -166,6 +168,15 @@ export class PanelChannel {
     );
     socket.on('scan:unlocked', (p) =>
       this.parsed(UnlockedPayload, p, (v) => this.fire({ kind: 'unlocked', ...v })),
+    );
+    // Access revoked (account disabled, role changed, removed from the panel): the server
+    // disconnects right after; reconnecting cannot help, so stop and keep its reason.
+    socket.on('access:revoked', (p) =>
+      this.parsed(RevokedPayload, p, (v) => {
+        this.revoked = { code: v.code, message: v.message };
+        this.socket.disconnect();
+        this.set({ state: 'stopped', error: this.revoked, members: [] });
+      }),
     );
     if (socket.connected) this.onConnect();
   }
@@ -346,7 +357,7 @@ export class PanelChannel {
   }
 
   private onDisconnect(reason: string): void {
-    if (this.disposed) return;
+    if (this.disposed || this.revoked) return;
     // "io server disconnect": the server closed this socket on purpose; socket.io won't retry.
     const stopped = !this.socket.active;
     this.set({
