@@ -24,6 +24,7 @@ export function GlobalLabelsPanel({
   onToggle,
   discussed = [],
   consensus,
+  tally,
 }: {
   findings: readonly Finding[];
   globals: readonly GlobalProposal[];
@@ -34,6 +35,8 @@ export function GlobalLabelsPanel({
   discussed?: readonly GlobalLabel[];
   /** Vote and decision controls for a label (the consensus layer provides them). */
   consensus?: (label: GlobalLabel) => ReactNode;
+  /** The blind stage's reader tally of a label, shown on its button after the reveal. */
+  tally?: (label: GlobalLabel) => ReactNode;
 }) {
   const problems = checkReadingRules(findings, globals);
   const byLabel = new Map(globals.map((g) => [g.label, g]));
@@ -58,6 +61,7 @@ export function GlobalLabelsPanel({
             >
               {label}
               {proposal && <small> · {authorName(proposal.proposedBy)}</small>}
+              {tally?.(label)}
             </button>
           );
         })}

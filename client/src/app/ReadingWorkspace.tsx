@@ -3,6 +3,15 @@ import { NO_FINDING, checkReadingRules, decisionKey } from '@cxr/shared';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { AnnotationStage, type RemoteCursor } from '../annotate/AnnotationStage.js';
 import { colorFor } from '../annotate/colors.js';
+import { BlindSide } from '../blind/BlindSide.js';
+import {
+  BlindBanner,
+  BlindWaitBanner,
+  FusionInfo,
+  SourceOutlines,
+  TallyBadge,
+} from '../blind/FusionViews.js';
+import { useTallies } from '../blind/tallies.js';
 import { FindingsList } from '../annotate/FindingsList.js';
 import { GlobalLabelsPanel } from '../annotate/GlobalLabelsPanel.js';
 import { LabelPicker } from '../annotate/LabelPicker.js';
@@ -102,15 +111,19 @@ export function ReadingWorkspace({
   onFollow: (following: boolean) => void;
 }) {
   const userId = auth.user.id;
+  // Blind stage: a reader works in their own private document (`<session>/<scan>/reading`);
+  // the shared one is closed to them and read-only for everyone else until the reveal.
+  const blindStage = session.mode === 'blind' && session.stage === 'blind';
+  const blindReading = blindStage && role === 'reader';
   const room = useMemo(
     () => ({
       sessionId: session.id,
-      scanId: scan.scanId,
+      scanId: blindReading ? `${scan.scanId}/reading` : scan.scanId,
       token: auth.token,
       userId,
       wsBase: defaultWsBase(),
     }),
-    [session.id, scan.scanId, auth.token, userId],
+    [session.id, scan.scanId, auth.token, userId, blindReading],
   );
   const live = useScanConnection(room);
   const doc = live?.snapshot.doc;
@@ -155,7 +168,8 @@ export function ReadingWorkspace({
     if (snap.meta.locked) setLockedByMe(false);
   }, [snap.meta.locked]);
   const locked = snap.meta.locked || lockedByMe || (scan.locked && status.state !== 'synced');
-  const readOnly = locked || status.refusal?.stopped === true;
+  const readOnly = locked || status.refusal?.stopped === true || (blindStage && !blindReading);
+  const tallies = useTallies(doc);
   const isModerator = role === 'moderator';
   const members = session.members;
   const nameOf = useCallback(
@@ -389,18 +403,19 @@ export function ReadingWorkspace({
     decide: async (target, outcome, reason) =>
       channel ? channel.decide(scan.scanId, target, outcome, reason) : unavailable,
   };
-  const consensusFor = (target: Target) => (
-    <TargetConsensus
-      target={target}
-      vote={votes ? voteFor(votes.values(), scan.scanId, target) : undefined}
-      decision={decisionByKey.get(decisionKey(target))}
-      role={role}
-      userId={userId}
-      readOnly={readOnly}
-      live={panelLive}
-      actions={actions}
-    />
-  );
+  const consensusFor = (target: Target) =>
+    blindStage ? null : (
+      <TargetConsensus
+        target={target}
+        vote={votes ? voteFor(votes.values(), scan.scanId, target) : undefined}
+        decision={decisionByKey.get(decisionKey(target))}
+        role={role}
+        userId={userId}
+        readOnly={readOnly}
+        live={panelLive}
+        actions={actions}
+      />
+    );
   const discussed = [
     ...snap.decisions.flatMap((d) => (d.target.kind === 'global' ? [d.target.label] : [])),
     ...[...(votes?.values() ?? [])].flatMap((v) =>
@@ -491,6 +506,8 @@ export function ReadingWorkspace({
           This scan is locked: the consensus is final and read-only.
         </div>
       )}
+      {blindReading && <BlindBanner />}
+      {blindStage && !blindReading && <BlindWaitBanner />}
       {refusal && (
         <div
           className="banner banner-refused"
@@ -680,6 +697,13 @@ export function ReadingWorkspace({
                 onNotice={setNotice}
               />
             )}
+            {image && (
+              <SourceOutlines
+                finding={snap.findings.find((f) => f.id === selectedId)}
+                viewport={vp}
+                nameOf={nameOf}
+              />
+            )}
             {imageKind === 'loading' && <div className="viewer-message">Loading image…</div>}
             {imageState.kind === 'placeholder' && (
               <div className="viewer-hint" data-testid="image-placeholder">
@@ -713,6 +737,9 @@ export function ReadingWorkspace({
             onToggle={toggleGlobal}
             discussed={discussed}
             consensus={(label) => consensusFor({ kind: 'global', label })}
+            tally={(label) => (
+              <TallyBadge label={label} tally={tallies.get(label)} readers={readerIds.length} />
+            )}
           />
           <FindingsList
             findings={snap.findings}
@@ -726,7 +753,17 @@ export function ReadingWorkspace({
             }}
             onRemove={(id) => store?.remove(id)}
             decisionOf={(id) => decisionByKey.get(decisionKey({ kind: 'finding', id }))?.outcome}
-            consensus={(f) => consensusFor({ kind: 'finding', id: f.id })}
+            consensus={(f) => (
+              <>
+                <FusionInfo
+                  finding={f}
+                  readers={readerIds.length}
+                  selected={f.id === selectedId}
+                  nameOf={nameOf}
+                />
+                {consensusFor({ kind: 'finding', id: f.id })}
+              </>
+            )}
           />
           {role === 'reader' && (
             <section className="panel" aria-labelledby="progress-title" data-testid="progress-panel">
@@ -755,26 +792,42 @@ export function ReadingWorkspace({
               )}
             </section>
           )}
-          <ConsensusPanel
-            api={api}
-            sessionId={session.id}
+          {!blindStage && (
+            <ConsensusPanel
+              api={api}
+              sessionId={session.id}
+              scanId={scan.scanId}
+              isModerator={isModerator}
+              locked={locked}
+              readingValid={problems.length === 0}
+              undecided={undecided}
+              readersDone={readersDone}
+              readers={readerIds.length}
+              lock={lock}
+              unlock={
+                auth.user.role === 'admin'
+                  ? async (reason) => (channel ? channel.unlock(scan.scanId, reason) : unavailable)
+                  : undefined
+              }
+              onLocked={() => {
+                setLockedByMe(true);
+                onSessionChanged();
+              }}
+            />
+          )}
+          <BlindSide
+            token={auth.token}
+            session={session}
             scanId={scan.scanId}
-            isModerator={isModerator}
+            role={role}
             locked={locked}
-            readingValid={problems.length === 0}
-            undecided={undecided}
-            readersDone={readersDone}
-            readers={readerIds.length}
-            lock={lock}
-            unlock={
-              auth.user.role === 'admin'
-                ? async (reason) => (channel ? channel.unlock(scan.scanId, reason) : unavailable)
-                : undefined
-            }
-            onLocked={() => {
-              setLockedByMe(true);
-              onSessionChanged();
-            }}
+            readOnly={readOnly}
+            findings={snap.findings}
+            decisionOf={(id) => decisionByKey.get(decisionKey({ kind: 'finding', id }))?.outcome}
+            votes={votes?.values() ?? []}
+            onSelect={setSelectedId}
+            openVote={actions.openVote}
+            onSessionChanged={onSessionChanged}
           />
           {isModerator && (
             <ModeratorPanel

@@ -8,6 +8,8 @@ import { ReadingWorkspace } from './ReadingWorkspace.js';
 import { navigate } from './router.js';
 import { Worklist } from './Worklist.js';
 
+const BLIND_STAGE_POLL_MS = 3000;
+
 /** A session: worklist on the left, the reading workspace for the open scan. */
 export function SessionView({
   api,
@@ -32,6 +34,15 @@ export function SessionView({
   }, [api, sessionId]);
 
   useEffect(reload, [reload]);
+  // The reveal has no live-panel event: during the blind stage the session is read again every
+  // few seconds, so readers move from their private reading to the shared proposals by themselves.
+  const blindStage = session?.mode === 'blind' && session.stage === 'blind';
+  useEffect(() => {
+    if (!blindStage) return;
+    // A failed poll is not an error page: the next one will try again.
+    const timer = setInterval(() => api.session(sessionId).then(setSession, () => {}), BLIND_STAGE_POLL_MS);
+    return () => clearInterval(timer);
+  }, [blindStage, api, sessionId]);
   // The decode worker boots while the session loads, off the first image's critical path.
   useEffect(() => sharedDecoder().warm(), []);
 
@@ -110,7 +121,7 @@ export function SessionView({
       />
       {current ? (
         <ReadingWorkspace
-          key={current.scanId}
+          key={`${current.scanId}:${session.stage}`}
           api={api}
           auth={auth}
           session={session}
