@@ -43,6 +43,18 @@ import { accessRoutes } from './ops/access-routes.js';
 import { LoginThrottle } from './ops/login-throttle.js';
 import { originPolicy } from './http/plugins/security.js';
 
+/**
+ * WebSocket upgrades for paths nobody serves are answered 404 and closed: left open, they hold
+ * the browser's one "connecting" WebSocket slot per host and stall the real ones.
+ */
+function refuseUnknownUpgrades(server: import('node:http').Server): void {
+  server.on('upgrade', (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex) => {
+    const url = req.url ?? '';
+    if (url.startsWith('/yjs/') || url.startsWith('/socket.io/')) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+}
+
 /** Runs tasks one after another. */
 function serialQueue() {
   let tail: Promise<unknown> = Promise.resolve();
@@ -245,6 +257,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     allowOrigin,
   });
   realtimeRef = realtime;
+  refuseUnknownUpgrades(app.server);
   metrics.attach({
     yjsConnections: () => yjs.openConnections,
     socketConnections: () => realtime.localSockets,

@@ -188,4 +188,14 @@ describe('HTTP API', () => {
     expect(me.status).toBe(200);
     await second.close();
   });
+
+  it('R-API-5: a WebSocket upgrade to a path nobody serves is answered 404 and closed', async () => {
+    const { WebSocket } = await import('ws');
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/nowhere`);
+    const status = await new Promise<number | undefined>((resolve) => {
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode));
+      ws.on('error', () => resolve(undefined));
+    });
+    expect(status).toBe(404);
+  });
 });
