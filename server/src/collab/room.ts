@@ -1,4 +1,4 @@
-import type { CloseKey, ImageSize } from '@cxr/shared';
+import { type CloseKey, type ImageSize, readMeta } from '@cxr/shared';
 import type { Logger } from 'pino';
 import * as Y from 'yjs';
 import type { RoomKey } from '../db/doc-store.js';
@@ -14,7 +14,6 @@ import {
 import type { FanoutKind } from './fanout.js';
 import { UpdateGuard } from './guard.js';
 import { REMOTE_ORIGIN, SERVER_ORIGIN, STORED_SERVER_ORIGIN } from './origins.js';
-import { readMeta } from '@cxr/shared';
 import type { UpdateWriter } from './update-writer.js';
 import type { CollabMetrics } from './collab-metrics.js';
 
