@@ -20,7 +20,7 @@ import { type Fanout, createRedisFanout } from './collab/fanout.js';
 import { type YjsEndpoint, attachYjsEndpoint } from './collab/ws-endpoint.js';
 import type { Config } from './config.js';
 import { type Stores, openStores } from './db/stores.js';
-import { createHttpApp } from './http/app.js';
+import { type RegisteredRoute, createHttpApp } from './http/app.js';
 import { type DicomServices, createDicomServices } from './dicom/services.js';
 import { exportRoutes } from './export/export-routes.js';
 import { createAuthGuard } from './http/auth-guard.js';
@@ -87,6 +87,8 @@ export interface RunningServer {
   readonly log: Logger;
   /** This node's Prometheus metrics (also served at `/metrics`). */
   readonly metrics: ServerMetrics;
+  /** Every HTTP route this server registered (the permission matrix and OpenAPI tests read it). */
+  readonly routes: readonly RegisteredRoute[];
   /** Stops accepting, closes sockets as "restarting", stores what is pending, closes the database. */
   close(): Promise<void>;
 }
@@ -173,8 +175,10 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const scanDocs = createScanDocPort(rooms, locks, changeListeners);
   const blind = createBlindStage(rooms, stores.sessions);
 
+  const routes: RegisteredRoute[] = [];
   const app = await createHttpApp({
     log,
+    onRoute: (route) => routes.push(route),
     bodyLimitBytes: config.httpBodyLimitBytes,
     clientDir: CLIENT_DIST,
     corsOrigins: config.corsOrigins,
@@ -312,6 +316,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     realtime,
     log,
     metrics,
+    routes,
     close,
   };
 }

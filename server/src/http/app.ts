@@ -15,6 +15,17 @@ export interface AppOptions {
   readonly corsOrigins?: readonly string[];
   /** Behind the entry point: take the client address from `X-Forwarded-For` (login throttling). */
   readonly trustProxy?: boolean;
+  /**
+   * Told of every route registered after the app is built (not the built client's static files),
+   * so tests and the OpenAPI document can check that no route escapes them.
+   */
+  readonly onRoute?: (route: RegisteredRoute) => void;
+}
+
+/** A route as registered: one method (HEAD twins of GET are left out) and its URL pattern. */
+export interface RegisteredRoute {
+  readonly method: string;
+  readonly url: string;
 }
 
 /**
@@ -69,6 +80,14 @@ export async function createHttpApp(options: AppOptions): Promise<FastifyInstanc
   const hasClient = clientDir !== undefined && fs.existsSync(path.join(clientDir, 'index.html'));
   if (hasClient) {
     await app.register(fastifyStatic, { root: clientDir, prefix: '/', wildcard: false, index: 'index.html' });
+  }
+  // Added after the static files are registered: the client's assets are not API routes.
+  const onRoute = options.onRoute;
+  if (onRoute) {
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      for (const method of methods) if (method !== 'HEAD') onRoute({ method, url: route.url });
+    });
   }
   app.setNotFoundHandler((req, reply) => {
     const url = req.url;
