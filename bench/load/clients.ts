@@ -44,6 +44,11 @@ export interface ClientContext {
   readonly recorder: Recorder;
   /** The base of `updatedAt` (move seq = updatedAt - base). */
   readonly base: number;
+  /**
+   * Told of every close the bench did not ask for; returning true marks it as expected (a lock's
+   * 4409), so it is not counted in `closes`.
+   */
+  readonly onClose?: ((code: number, reason: string) => boolean) | undefined;
 }
 
 /**
@@ -84,7 +89,8 @@ export class LightClient implements BenchClient, Mover, CursorMover {
       });
     });
     this.ws.on('close', (code: number, reason: Buffer) => {
-      if (!this.closing) closes.push(`light client: ${code} ${reason.toString()}`);
+      if (this.closing || ctx.onClose?.(code, reason.toString())) return;
+      closes.push(`light client: ${code} ${reason.toString()}`);
     });
   }
 
@@ -183,7 +189,8 @@ export class FullClient implements BenchClient, Mover, CursorMover {
       });
     }
     this.provider.on('connection-close', (event: { code: number; reason: string } | null) => {
-      if (!this.closing) closes.push(`full client: ${event?.code} ${event?.reason}`);
+      if (this.closing || (event && ctx.onClose?.(event.code, event.reason))) return;
+      closes.push(`full client: ${event?.code} ${event?.reason}`);
     });
     this.ready = new Promise((resolve) => {
       const check = () => {

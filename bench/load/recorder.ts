@@ -81,6 +81,11 @@ export class MoveObserver {
     this.recorder.move(this.room, seq, now);
   }
 
+  /** Whether this observer saw move `seq`. */
+  hasSeen(seq: number): boolean {
+    return this.seen[seq] === 1;
+  }
+
   /** Moves sent in this room that this observer never saw. */
   get missing(): number {
     return this.room.movesSent - this.seenCount;
