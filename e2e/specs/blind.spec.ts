@@ -88,7 +88,12 @@ test('three blind readers, reveal, proposals with sources, a dispute voted, lock
   await expect(progress).toHaveAttribute('data-loaded', 'true');
   await expect(progress).toHaveAttribute('data-done', '0');
   await expect(progress).toHaveAttribute('data-total', '3');
-  // No exports yet (nothing locked) and none of the consensus controls.
+  // Revealing now is allowed but warns: nobody is done yet. The moderator cancels.
+  await mod.page.getByTestId('reveal-readings').click();
+  await expect(mod.page.getByTestId('reveal-warning')).toHaveAttribute('data-count', '3');
+  await mod.page.getByTestId('reveal-cancel').click();
+  await expect(mod.page.getByTestId('reveal-confirmation')).toHaveCount(0);
+  // No exports yet (nothing locked).
   await expect(mod.page.getByTestId('export-coco')).toBeDisabled();
   await expect(mod.page.getByTestId('exports-reason')).toBeVisible();
 

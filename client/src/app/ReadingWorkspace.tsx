@@ -736,7 +736,7 @@ export function ReadingWorkspace({
             authorName={nameOf}
             onToggle={toggleGlobal}
             discussed={discussed}
-            consensus={(label) => consensusFor({ kind: 'global', label })}
+            consensus={blindStage ? undefined : (label) => consensusFor({ kind: 'global', label })}
             tally={(label) => (
               <TallyBadge label={label} tally={tallies.get(label)} readers={readerIds.length} />
             )}

@@ -150,7 +150,12 @@ export function BlindProgressPanel({
           >
             {busy ? 'Revealing…' : 'Reveal readings'}
           </button>
-          <button type="button" className="ghost" onClick={() => setConfirming(false)}>
+          <button
+            type="button"
+            className="ghost"
+            data-testid="reveal-cancel"
+            onClick={() => setConfirming(false)}
+          >
             Cancel
           </button>
         </div>
