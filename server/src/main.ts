@@ -130,7 +130,12 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const compactions = serialQueue();
   // Several nodes share live document updates through Redis; one node needs none.
   const fanout: Fanout | undefined = config.redisUrl
-    ? await createRedisFanout(config.redisUrl, log, (client) => metrics.redisError(client))
+    ? await createRedisFanout(
+        config.redisUrl,
+        log,
+        (client) => metrics.redisError(client),
+        config.redisKeyPrefix,
+      )
     : undefined;
   const rooms = new RoomRegistry({
     lookupScan: async (key) => {

@@ -15,8 +15,6 @@ export interface Fanout {
   close(): Promise<void>;
 }
 
-const CHANNEL_PREFIX = 'cxr:yjs:';
-
 /** A stored document update, or an awareness update (cursors; lossy, never stored). */
 export type FanoutKind = 'update' | 'awareness';
 const KIND_BYTE: Record<FanoutKind, number> = { update: 0, awareness: 1 };
@@ -26,7 +24,10 @@ export async function createRedisFanout(
   url: string,
   log: Logger,
   onError?: (client: string) => void,
+  /** Deployments sharing one Redis keep apart by prefix (REDIS_KEY_PREFIX). */
+  keyPrefix = 'cxr:',
 ): Promise<Fanout> {
+  const channelPrefix = `${keyPrefix}yjs:`;
   const nodeId = Buffer.from(randomBytes(8).toString('hex'));
   const pub = createClient({ url });
   const sub = pub.duplicate();
@@ -43,7 +44,7 @@ export async function createRedisFanout(
     async join(room, onMessage) {
       handlers.set(room, onMessage);
       await sub.subscribe(
-        CHANNEL_PREFIX + room,
+        channelPrefix + room,
         (message: Buffer) => {
           const idLength = message[0] ?? 0;
           const sender = message.subarray(1, 1 + idLength);
@@ -56,7 +57,7 @@ export async function createRedisFanout(
     },
     async leave(room) {
       handlers.delete(room);
-      await sub.unsubscribe(CHANNEL_PREFIX + room);
+      await sub.unsubscribe(channelPrefix + room);
     },
     publish(room, kind, payload) {
       const message = Buffer.concat([
@@ -65,7 +66,7 @@ export async function createRedisFanout(
         Buffer.from([KIND_BYTE[kind]]),
         payload,
       ]);
-      pub.publish(CHANNEL_PREFIX + room, message).catch((error: unknown) => {
+      pub.publish(channelPrefix + room, message).catch((error: unknown) => {
         // Another node misses this live update but still reads it from the database on its next
         // load; clients of that node resync on reconnect.
         log.error({ err: error, room }, 'publishing an update to other nodes failed');
