@@ -10,6 +10,7 @@ import { openStores } from './db/stores.js';
 import { seedDemo } from './demo.js';
 import { createLogger } from './logger.js';
 import { startServer } from './main.js';
+import { registerBackupCommands } from './ops/backup.js';
 import path from 'node:path';
 
 function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
@@ -105,6 +106,7 @@ program
 
 registerImportCommand(program, () => loadConfig());
 registerExportCommand(program, () => loadConfig());
+registerBackupCommands(program, () => loadConfig());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
