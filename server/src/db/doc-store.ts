@@ -64,36 +64,36 @@ export class DocStore {
     if (batch.length === 0) return [];
     const createdAt = new Date().toISOString();
     const run = async (tx: Kysely<Database>) => {
-      const locked = new Map<string, boolean>();
-      const results: AppendResult[] = [];
-      for (const u of batch) {
-        if (u.userId !== null) {
-          const name = `${u.room.sessionId}/${u.room.scanId}`;
-          let isLocked = locked.get(name);
-          if (isLocked === undefined) {
-            isLocked = await this.isLocked(tx, u.room);
-            locked.set(name, isLocked);
-          }
-          if (isLocked) {
-            results.push('locked');
-            continue;
-          }
-        }
-        // One INSERT per update keeps the returned sequence numbers in batch order on both engines.
-        const row = await tx
-          .insertInto('doc_updates')
-          .values({
-            session_id: u.room.sessionId,
-            scan_id: u.room.scanId,
-            data: u.data,
-            user_id: u.userId,
-            created_at: createdAt,
-          })
-          .returning('seq')
-          .executeTakeFirstOrThrow();
-        results.push(Number(row.seq));
-      }
-      return results;
+      const locked = await this.lockedRooms(
+        tx,
+        batch.filter((u) => u.userId !== null).map((u) => u.room),
+      );
+      const kept = batch.filter((u) => u.userId === null || !locked.has(roomName(u.room)));
+      // One multi-row INSERT: PostgreSQL and SQLite return RETURNING rows in VALUES order for a
+      // plain INSERT ... VALUES, and a round trip per update is what made batches slow.
+      const rows =
+        kept.length === 0
+          ? []
+          : await tx
+              .insertInto('doc_updates')
+              .values(
+                kept.map((u) => ({
+                  session_id: u.room.sessionId,
+                  scan_id: u.room.scanId,
+                  data: u.data,
+                  user_id: u.userId,
+                  created_at: createdAt,
+                })),
+              )
+              .returning('seq')
+              .execute();
+      let next = 0;
+      return batch.map((u): AppendResult => {
+        if (u.userId !== null && locked.has(roomName(u.room))) return 'locked';
+        const row = rows[next++];
+        if (!row) throw new Error('insert returned fewer rows than values');
+        return Number(row.seq);
+      });
     };
     return executor ? run(executor) : this.db.transaction().execute(run);
   }
@@ -140,16 +140,22 @@ export class DocStore {
     await this.db.transaction().execute((tx) => replaceLog(tx, room, state, uptoSeq));
   }
 
-  private async isLocked(tx: Kysely<Database>, room: RoomKey): Promise<boolean> {
+  /** Which of these scans are locked (PostgreSQL: `FOR SHARE`, serialised with the lock's UPDATE). */
+  private async lockedRooms(tx: Kysely<Database>, rooms: readonly RoomKey[]): Promise<Set<string>> {
+    const distinct = [...new Map(rooms.map((r) => [roomName(r), r])).values()];
+    if (distinct.length === 0) return new Set();
     let query = tx
       .selectFrom('session_scans')
-      .select('locked')
-      .where('session_id', '=', room.sessionId)
-      .where('scan_id', '=', room.scanId);
-    // Shares the row lock with the lock transaction's UPDATE, so the two are serialised.
-    if (this.dialect === 'postgres') query = query.forShare();
-    const row = await query.executeTakeFirst();
-    return row?.locked === 1;
+      .select(['session_id', 'scan_id'])
+      .where('locked', '=', 1)
+      .where((eb) =>
+        eb.or(
+          distinct.map((r) => eb.and([eb('session_id', '=', r.sessionId), eb('scan_id', '=', r.scanId)])),
+        ),
+      );
+    if (this.dialect === 'postgres') query = query.orderBy('session_id').orderBy('scan_id').forShare();
+    const rows = await query.execute();
+    return new Set(rows.map((r) => roomName({ sessionId: r.session_id, scanId: r.scan_id })));
   }
 }
 
@@ -181,6 +187,10 @@ async function replaceLog(
     .where('scan_id', '=', room.scanId)
     .where('seq', '<=', uptoSeq)
     .execute();
+}
+
+function roomName(room: RoomKey): string {
+  return `${room.sessionId}/${room.scanId}`;
 }
 
 /** A stored update's sequence number, or why it was not stored. */
