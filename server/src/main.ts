@@ -39,6 +39,7 @@ import { sql } from 'kysely';
 import { countedImporter, countedLocks, timedSink } from './ops/instrument.js';
 import { ServerMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops-routes.js';
+import { openApiRoutes } from './ops/openapi.js';
 import { accessRoutes } from './ops/access-routes.js';
 import { LoginThrottle } from './ops/login-throttle.js';
 import { originPolicy } from './http/plugins/security.js';
@@ -93,7 +94,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const CLIENT_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../client/dist');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CLIENT_DIST = path.resolve(HERE, '../../client/dist');
+/** The server package's version, shown in the OpenAPI document. */
+const SERVER_VERSION = String(
+  (JSON.parse(fs.readFileSync(path.resolve(HERE, '../package.json'), 'utf8')) as { version?: unknown })
+    .version,
+);
 
 /**
  * The one place that wires real implementations together. Everything it builds is local to
@@ -221,6 +228,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     maxUploadFiles: config.maxUploadFiles,
   });
   healthRoutes(app);
+  openApiRoutes(app, SERVER_VERSION);
   const throttle = new LoginThrottle(
     {
       windowMs: config.loginWindowMs,

@@ -106,6 +106,8 @@ const HTTP: readonly HttpRow[] = [
   { route: 'GET /api/health', note: 'alive', request: get('/api/health'), expect: ALL(200) },
   { route: 'GET /api/ready', note: 'ready', request: get('/api/ready'), expect: ALL(200) },
   { route: 'GET /metrics', note: 'open without METRICS_TOKEN', request: get('/metrics'), expect: ALL(200) },
+  { route: 'GET /api/openapi.json', note: 'public', request: get('/api/openapi.json'), expect: ALL(200) },
+  { route: 'GET /api/docs', note: 'public', request: get('/api/docs'), expect: ALL(200) },
   {
     route: 'POST /api/auth/login',
     note: 'everyone logs in with their own name (anonymous: the reader’s)',

@@ -15,7 +15,7 @@ import type { UsersStore } from '../../db/users-store.js';
 import type { RequireUser } from '../auth-guard.js';
 import { ApiError, forbidden, notFound, parseWith } from '../errors.js';
 
-const ImportBodySchema = z
+export const ImportBodySchema = z
   .object({
     annotationsCsv: z.string().min(1),
     imageLabelsCsv: z.string().min(1),
