@@ -192,8 +192,17 @@ describe.each(backends)('storage contract: $name', ({ open }) => {
       { room: open, data: new Uint8Array([0, 0]), userId: null },
     ]);
     expect(results.every((r) => typeof r === 'number')).toBe(true);
-    const more = await sink.append([{ room: open, data: updates[0]!, userId: 'writer' }]);
-    expect(typeof more[0]).toBe('number');
+    // Two chains in one batch: each head moves on its own.
+    const other = { sessionId: 'sink-session', scanId: 'sink-scan-2' };
+    const more = await sink.append([
+      { room: open, data: updates[0]!, userId: 'writer' },
+      { room: other, data: updates[1]!, userId: 'writer' },
+      { room: other, data: updates[2]!, userId: 'writer' },
+    ]);
+    expect(more.every((r) => typeof r === 'number')).toBe(true);
+    const otherEntries = await audit.list(other.sessionId, other.scanId);
+    expect(otherEntries.map((e) => e.seq)).toEqual([1, 2]);
+    expect(verifyChain(otherEntries)).toEqual({ verified: true });
     const entries = await audit.list(open.sessionId, open.scanId);
     expect(entries.map((e) => e.kind)).toEqual(['edit', 'edit', 'edit', 'edit', 'edit', 'edit']);
     expect(entries.map((e) => (e.payload as { seq: number }).seq)).toEqual([...results.slice(0, 5), more[0]]);

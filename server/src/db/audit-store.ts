@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, type Transaction, sql } from 'kysely';
 import type { DialectName } from './database.js';
 import { type LiveDatabase, liveDb } from './live-tables.js';
 import type { Database } from './schema.js';
@@ -100,24 +100,29 @@ export class AuditStore {
     const chains = new Map<string, { sessionId: string; scanId: string }>();
     for (const input of inputs)
       chains.set(chainKey(input), { sessionId: input.sessionId, scanId: input.scanId });
-    // Lock heads in one global order so two batches touching the same chains cannot deadlock.
+    // Every head in two statements (a round trip per chain made batches slow on PostgreSQL);
+    // rows are locked in key order so two batches touching the same chains cannot deadlock.
     const heads = new Map<string, { seq: number; hash: string }>();
-    for (const key of [...chains.keys()].sort()) {
-      const chain = chains.get(key);
-      if (!chain) continue;
-      await tx
-        .insertInto('audit_heads')
-        .values({ session_id: chain.sessionId, scan_id: chain.scanId, seq: 0, hash: GENESIS_HASH })
-        .onConflict((oc) => oc.columns(['session_id', 'scan_id']).doNothing())
-        .execute();
-      let query = tx
-        .selectFrom('audit_heads')
-        .select(['seq', 'hash'])
-        .where('session_id', '=', chain.sessionId)
-        .where('scan_id', '=', chain.scanId);
-      if (this.dialect === 'postgres') query = query.forUpdate();
-      const head = await query.executeTakeFirstOrThrow();
-      heads.set(key, { seq: Number(head.seq), hash: head.hash });
+    const list = [...chains.values()];
+    await tx
+      .insertInto('audit_heads')
+      .values(list.map((c) => ({ session_id: c.sessionId, scan_id: c.scanId, seq: 0, hash: GENESIS_HASH })))
+      .onConflict((oc) => oc.columns(['session_id', 'scan_id']).doNothing())
+      .execute();
+    let query = tx
+      .selectFrom('audit_heads')
+      .select(['session_id', 'scan_id', 'seq', 'hash'])
+      .where((eb) =>
+        eb.or(list.map((c) => eb.and([eb('session_id', '=', c.sessionId), eb('scan_id', '=', c.scanId)]))),
+      )
+      .orderBy('session_id')
+      .orderBy('scan_id');
+    if (this.dialect === 'postgres') query = query.forUpdate();
+    for (const head of await query.execute()) {
+      heads.set(chainKey({ sessionId: head.session_id, scanId: head.scan_id }), {
+        seq: Number(head.seq),
+        hash: head.hash,
+      });
     }
     const at = new Date().toISOString();
     const entries: AuditEntry[] = [];
@@ -161,15 +166,26 @@ export class AuditStore {
         .values(rows.slice(i, i + 500))
         .execute();
     }
-    for (const [key, head] of heads) {
+    const moved = [...heads].flatMap(([key, head]) => {
       const chain = chains.get(key);
-      if (!chain) continue;
-      await tx
-        .updateTable('audit_heads')
-        .set({ seq: head.seq, hash: head.hash })
-        .where('session_id', '=', chain.sessionId)
-        .where('scan_id', '=', chain.scanId)
-        .execute();
+      return chain ? [{ ...chain, ...head }] : [];
+    });
+    if (this.dialect === 'postgres' && moved.length > 1) {
+      const values = sql.join(
+        moved.map((h) => sql`(${h.sessionId}, ${h.scanId}, ${h.seq}::integer, ${h.hash})`),
+      );
+      await sql`update audit_heads as h set seq = v.seq, hash = v.hash
+        from (values ${values}) as v(session_id, scan_id, seq, hash)
+        where h.session_id = v.session_id and h.scan_id = v.scan_id`.execute(tx);
+    } else {
+      for (const h of moved) {
+        await tx
+          .updateTable('audit_heads')
+          .set({ seq: h.seq, hash: h.hash })
+          .where('session_id', '=', h.sessionId)
+          .where('scan_id', '=', h.scanId)
+          .execute();
+      }
     }
     return entries;
   }
