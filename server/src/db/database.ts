@@ -37,11 +37,13 @@ export async function openDb(options: DbOptions): Promise<Db> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const checkpointer =
-    file === ':memory:'
-      ? undefined
-      : (sqlite.pragma('wal_autocheckpoint = 0'),
-        startCheckpointer(file, 1000, (message) => process.emitWarning(`sqlite checkpoint: ${message}`)));
+  let checkpointer: ReturnType<typeof startCheckpointer> | undefined;
+  if (file !== ':memory:') {
+    sqlite.pragma('wal_autocheckpoint = 0');
+    checkpointer = startCheckpointer(file, 1000, (message) =>
+      process.emitWarning(`sqlite checkpoint: ${message}`),
+    );
+  }
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     kysely,

@@ -188,7 +188,8 @@ export async function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps)
       // One Redis connection carries both, in order, so the reason arrives before the disconnect.
       io.in(room).emit('access:revoked', { code: revocation.code, message: revocation.message });
       io.in(room).disconnectSockets(true);
-      io.serverSideEmit(REVOKE_EVENT, revocation);
+      // Other nodes exist only behind the Redis adapter; the in-memory one cannot emit to them.
+      if (redis) io.serverSideEmit(REVOKE_EVENT, revocation);
       revokeHere(revocation);
     },
     onRevoke(listener) {

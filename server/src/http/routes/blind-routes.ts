@@ -39,7 +39,7 @@ export function blindRoutes(
   app: FastifyInstance,
   deps: { sessions: SessionsStore; users: UsersStore; blind: BlindStage; requireUser: RequireUser },
 ) {
-  const load = async (user: User, sessionId: string) => {
+  const load = async (sessionId: string) => {
     const session = await deps.sessions.get(sessionId);
     if (!session) throw notFound('session');
     return session;
@@ -60,7 +60,7 @@ export function blindRoutes(
   // Done / not done only: the content of a blind reading stays private until the reveal.
   app.get<{ Params: Params }>('/api/sessions/:sessionId/progress', async (req) => {
     const user = await deps.requireUser(req);
-    const session = await load(user, req.params.sessionId);
+    const session = await load(req.params.sessionId);
     moderatorOrAdmin(user, session);
     requireBlind(session);
     return { stage: session.stage, scans: await deps.blind.progress(session) };
@@ -68,7 +68,7 @@ export function blindRoutes(
 
   app.post<{ Params: Params }>('/api/sessions/:sessionId/reveal', async (req) => {
     const user = await deps.requireUser(req);
-    const session = await load(user, req.params.sessionId);
+    const session = await load(req.params.sessionId);
     if (session.moderatorId !== user.id)
       throw forbidden('only the session’s moderator can reveal the readings');
     const result = await deps.blind.reveal(session, user.id);
@@ -80,7 +80,7 @@ export function blindRoutes(
     '/api/sessions/:sessionId/scans/:scanId/disputes',
     async (req) => {
       const user = await deps.requireUser(req);
-      const session = await load(user, req.params.sessionId);
+      const session = await load(req.params.sessionId);
       panelOrAdmin(user, session);
       if (!session.scans.some((s) => s.scanId === req.params.scanId)) throw notFound('scan in this session');
       return { disputes: await deps.blind.disputes(session, req.params.scanId) };
@@ -93,7 +93,7 @@ export function blindRoutes(
     { bodyLimit: 64 * 1024 * 1024 },
     async (req) => {
       const user = await deps.requireUser(req);
-      const session = await load(user, req.params.sessionId);
+      const session = await load(req.params.sessionId);
       moderatorOrAdmin(user, session);
       requireBlind(session);
       const body = parseWith(ImportBodySchema, req.body);
@@ -146,7 +146,7 @@ export function blindRoutes(
   for (const file of ['annotations_train.csv', 'image_labels_train.csv'] as const) {
     app.get<{ Params: Params }>(`/api/sessions/:sessionId/export/${file}`, async (req, reply) => {
       const user = await deps.requireUser(req);
-      const session = await load(user, req.params.sessionId);
+      const session = await load(req.params.sessionId);
       moderatorOrAdmin(user, session);
       requireBlind(session);
       if (session.stage === 'blind')
@@ -167,7 +167,7 @@ export function blindRoutes(
 
   app.get<{ Params: Params }>('/api/sessions/:sessionId/agreement', async (req) => {
     const user = await deps.requireUser(req);
-    const session = await load(user, req.params.sessionId);
+    const session = await load(req.params.sessionId);
     moderatorOrAdmin(user, session);
     requireBlind(session);
     if (session.stage === 'blind') {
