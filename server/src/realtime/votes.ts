@@ -40,6 +40,8 @@ export function toWire(vote: LiveVote): Vote {
 /** Thrown inside a transaction to roll it back when the target already has an open vote. */
 class AlreadyOpen extends Error {}
 
+const NO_OPEN_VOTES_TTL_MS = 500;
+
 /**
  * Votes: the live store decides (atomically) and the database log remembers. Every accepted
  * open, cast, close and void is appended to the scan's audit chain before it is acknowledged,
@@ -49,6 +51,13 @@ export class VoteService {
   /** Static facts about votes (session, scan, target): they never change, so cache them. */
   private readonly records = new Map<string, Promise<VoteRecord | undefined>>();
 
+  /**
+   * Scans known to have no open vote, until when. Every move of a box is a change, and asking
+   * the database each time cost more than the move; votes opened on this node clear the entry
+   * at once, those opened on another node are seen within NO_OPEN_VOTES_TTL_MS.
+   */
+  private readonly noOpenVotesUntil = new Map<string, number>();
+
   constructor(private readonly ctx: LiveContext) {}
 
   async open(actor: Actor, cmd: z.infer<typeof VoteOpenSchema>): Promise<LiveResult<{ vote: Vote }>> {
@@ -57,6 +66,7 @@ export class VoteService {
     const scan = await checkScan(this.ctx, actor, cmd.scanId, { unlocked: true });
     if (!scan.ok) return scan;
     const key: RoomKey = { sessionId: actor.sessionId, scanId: cmd.scanId };
+    this.noOpenVotesUntil.delete(`${key.sessionId}/${key.scanId}`);
     const version = await this.ctx.scanDocs.targetVersion(key, cmd.target);
     if (!version.ok) return fromPort(version.error);
     if (version.value === undefined) return refuse('not_found', 'the target is not in the scan');
@@ -107,6 +117,8 @@ export class VoteService {
     const vote = replayVote(record, []);
     await this.ctx.live.votes.restore(vote);
     this.ctx.emit(actor.sessionId, 'vote:update', { vote: toWire(vote) });
+    // Again once stored: a change seen meanwhile may have marked the scan as vote-free.
+    this.noOpenVotesUntil.delete(`${key.sessionId}/${key.scanId}`);
     return ok({ vote: toWire(vote) });
   }
 
@@ -232,6 +244,13 @@ export class VoteService {
    * created a finding can be reported after a vote on it opened, and must not void it.
    */
   async voidChanged(key: RoomKey, targetKeys: readonly string[]): Promise<void> {
+    const scanKey = `${key.sessionId}/${key.scanId}`;
+    if ((this.noOpenVotesUntil.get(scanKey) ?? 0) > Date.now()) return;
+    if ((await this.ctx.votes.openFor(key.sessionId, key.scanId)).length === 0) {
+      this.noOpenVotesUntil.set(scanKey, Date.now() + NO_OPEN_VOTES_TTL_MS);
+      return;
+    }
+    this.noOpenVotesUntil.delete(scanKey);
     const open = await this.ctx.votes.openFor(key.sessionId, key.scanId, targetKeys);
     for (const vote of open) {
       const version = await this.ctx.scanDocs.targetVersion(key, vote.target);
