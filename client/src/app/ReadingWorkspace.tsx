@@ -311,7 +311,7 @@ export function ReadingWorkspace({
         case 'flip-v':
           return controller.flip('v');
         case 'fit':
-          return controller.fit();
+          return controller.fitToView();
         case 'one-to-one':
           return controller.oneToOne();
         case 'zoom-in':
@@ -612,7 +612,7 @@ export function ReadingWorkspace({
               >
                 Flip V
               </button>
-              <button type="button" data-testid="zoom-fit" title="Fit (F)" onClick={() => controller.fit()}>
+              <button type="button" data-testid="zoom-fit" title="Fit (F)" onClick={() => controller.fitToView()}>
                 Fit
               </button>
               <button

@@ -8,7 +8,7 @@ import { type Dispute, fetchDisputes } from './blind-api.js';
  * The dispute queue of the scan after the reveal: proposals below quorum (share <= 1/2) and
  * differently labelled proposals that overlap. Selecting an item selects its proposal; the
  * moderator puts it to a vote, and the vote itself runs in the proposal's usual consensus
- * controls (same tally, ballots, close and override as any finding).
+ * controls (same tally, ballots, close and override as for every finding).
  */
 export function DisputesPanel({
   token,

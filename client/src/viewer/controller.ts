@@ -101,7 +101,7 @@ export class ViewerController {
     this.set({ tool });
   }
 
-  fit(): void {
+  fitToView(): void {
     this.set({ view: fitView(this.state.image, this.state.screen, this.state.view), fitted: true });
   }
 
