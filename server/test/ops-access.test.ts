@@ -49,7 +49,7 @@ describe('ops: access revocation', () => {
     return { doc, live };
   };
 
-  it('R-SEC-6: a disabled user’s Yjs (4401) and socket.io connections close at once, reconnects and log-ins are refused, and it is audited', async () => {
+  it('R-SEC-6 R-SEC-9: a disabled user’s Yjs (4401) and socket.io connections close at once, reconnects and log-ins are refused, and it is audited in the admin chain', async () => {
     const reader = panel.readers[0]!;
     const { doc, live } = await open(reader);
     try {
