@@ -59,6 +59,8 @@ export class ProcSampler {
 /** A server under test, run as its own process so its CPU and memory can be read. */
 export class Child {
   output = '';
+  /** Told of every chunk of output (optional; `output` keeps only the tail). */
+  onOutput: ((chunk: string) => void) | undefined;
   private readonly child: ChildProcess;
 
   constructor(args: string[], env: Record<string, string>, cwd: string) {
@@ -68,6 +70,7 @@ export class Child {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (d: Buffer) => {
+      this.onOutput?.(d.toString());
       this.output += d.toString();
       if (this.output.length > 200_000) this.output = this.output.slice(-100_000);
     };
@@ -102,6 +105,12 @@ export class Child {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
+  }
+
+  /** Resolves once the process has exited (at once if it already has). */
+  waitExit(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => this.child.once('exit', () => resolve()));
   }
 
   /** Synchronous last resort (process exit, fatal error). */

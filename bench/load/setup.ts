@@ -32,7 +32,7 @@ async function call(baseUrl: string, method: string, url: string, token?: string
   return { status: res.status, json };
 }
 
-async function login(baseUrl: string, username: string, password: string): Promise<Member> {
+export async function login(baseUrl: string, username: string, password: string): Promise<Member> {
   const res = await call(baseUrl, 'POST', '/api/auth/login', undefined, { username, password });
   if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(res.json)}`);
   return { id: (res.json.user as { id: string }).id, token: String(res.json.token) };
