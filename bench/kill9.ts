@@ -149,7 +149,15 @@ async function loadAndKill(
     const tick = () => {
       const now = performance.now() - started;
       if (now >= runMs) {
-        // kill -9 in the middle of the traffic: moves are in flight in both directions.
+        // kill -9 in the middle of the traffic: one more move per room, then the kill a random
+        // 0-3 ms later, so moves are in flight (sent, maybe stored, maybe relayed) when it lands.
+        for (const room of rooms) {
+          room.mover.sendMove(room.sent++);
+          sent++;
+        }
+        const lag = Math.random() * 3;
+        const until = performance.now() + lag;
+        while (performance.now() < until) {}
         process.kill(server.pid, 'SIGKILL');
         resolve();
         return;
