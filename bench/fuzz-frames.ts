@@ -321,7 +321,10 @@ function oneSocket(
       if (ws.readyState !== WebSocket.OPEN) finish(`error ${(e as Error).message.slice(0, 60)}`);
     });
     ws.on('unexpected-response', (_req, res) => finish(`http ${res.statusCode}`));
-    ws.on('close', (code, reason) => finish(`${code} ${reason.toString().slice(0, 40)}`));
+    // Reasons that quote a number ("unknown message type 37") are grouped.
+    ws.on('close', (code, reason) =>
+      finish(`${code} ${reason.toString().replace(/\d+/g, 'N').slice(0, 40)}`),
+    );
     ws.on('open', async () => {
       if (!(await onOpen(ws))) return;
       const burst = 1 + randInt(12);
