@@ -59,6 +59,11 @@ program
         });
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // A bug that escapes every handler still ends the process, but never silently.
+    process.on('uncaughtException', (error) => {
+      log.fatal({ err: error }, 'uncaught exception; exiting');
+      process.exit(1);
+    });
     process.on('SIGINT', () => stop('SIGINT'));
   });
 

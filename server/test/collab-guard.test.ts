@@ -260,6 +260,25 @@ describe('the update guard', () => {
     expect(witness.doc.getMap('progress').has(reader.id)).toBe(true);
   });
 
+  it('R-GUARD-9: a malformed update arriving while another is held for its dependencies closes only that connection', async () => {
+    // Found by bench/fuzz-frames.ts: merging the held update with a malformed one threw out of
+    // the socket handler and ended the process.
+    const reader = panel.readers[0]!;
+    const offline = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    offline.on('update', (u: Uint8Array) => updates.push(u));
+    for (let i = 0; i < 3; i++) putFinding(offline, { ...good('held', reader.id), updatedAt: i });
+    const before = await storedState();
+    const socket = await rawSocket(`token=${reader.token}`);
+    const frame = (u: Uint8Array) => new Uint8Array([0, 2, ...varUint(u.length), ...u]);
+    socket.ws.send(frame(updates[2]!)); // depends on #0 and #1: held
+    socket.ws.send(frame(updates[1]!.slice(0, updates[1]!.length - 10))); // framed right, content cut short
+    expect((await socket.closed).code).toBe(4422);
+    expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+    expect(await storedState()).toBe(before);
+    expect(witness.closes).toEqual([]);
+  });
+
   it('R-GUARD-7: a valid edit after the refusals is accepted and stored', async () => {
     const reader = panel.readers[0]!;
     const client = new TestClient(server.url, panel.sessionId, scan, reader.token);

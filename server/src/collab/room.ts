@@ -151,7 +151,17 @@ export class Room {
         return;
       }
       case 'update': {
-        const update = conn.waiting ? Y.mergeUpdates([conn.waiting.update, frame.update]) : frame.update;
+        let update = frame.update;
+        if (conn.waiting) {
+          try {
+            update = Y.mergeUpdates([conn.waiting.update, frame.update]);
+          } catch {
+            // Merging decodes both updates: malformed content must close this connection, not
+            // escape into the socket's event handler (where it would end the process).
+            this.refuse(conn, 'INVALID_UPDATE', 'update could not be decoded');
+            return;
+          }
+        }
         const verdict = this.guard.check(update, conn, this.locked);
         if (!verdict.ok) {
           if (verdict.close === 'RESYNC' && this.wait(conn, update)) return;

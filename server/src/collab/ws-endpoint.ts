@@ -143,7 +143,13 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
         conn.close('INVALID_UPDATE', decoded.detail);
         return;
       }
-      room.handle(conn, decoded.frame);
+      try {
+        room.handle(conn, decoded.frame);
+      } catch (error) {
+        // A bug, not a bad client: log it, drop this connection, keep the server and room alive.
+        options.log.error({ err: error, room: room.name, conn: conn.id }, 'handling a frame failed');
+        conn.close('INTERNAL', 'the server could not handle that message');
+      }
     };
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
