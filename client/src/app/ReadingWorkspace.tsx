@@ -612,7 +612,12 @@ export function ReadingWorkspace({
               >
                 Flip V
               </button>
-              <button type="button" data-testid="zoom-fit" title="Fit (F)" onClick={() => controller.fitToView()}>
+              <button
+                type="button"
+                data-testid="zoom-fit"
+                title="Fit (F)"
+                onClick={() => controller.fitToView()}
+              >
                 Fit
               </button>
               <button
