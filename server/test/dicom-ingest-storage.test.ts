@@ -1,42 +1,18 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORAGE_BACKENDS } from './helpers/storage-backends.js';
 import type { NewScanFile } from '../src/db/scan-files-store.js';
-import { openStores, type Stores } from '../src/db/stores.js';
+import type { Stores } from '../src/db/stores.js';
 import { makeSyntheticChestDicom } from '../src/dicom/synthetic.js';
 import { getBytes, uploadDicom } from './helpers/dicom-ingest.js';
-import { ADMIN, Api, PG_URL, pgSchemaName, startTestServer, tempDir } from './helpers/test-server.js';
+import { ADMIN, Api, PG_URL, pgSchemaName, startTestServer } from './helpers/test-server.js';
 
 /**
  * The scan_files contract (migration 0002_dicom), run against SQLite and PostgreSQL: rows round
  * trip with their JSON columns, content hashes are unique (idempotent imports), an id taken by
  * other content is refused, and a scan registered by size gets its file attached.
  */
-const backends: Array<{ name: string; open: () => Promise<{ stores: Stores; drop: () => Promise<void> }> }> =
-  [
-    {
-      name: 'sqlite',
-      open: async () => ({
-        stores: await openStores({ sqliteFile: `${tempDir()}/ingest.sqlite` }),
-        drop: async () => {},
-      }),
-    },
-    {
-      name: 'postgres',
-      open: async () => {
-        const schema = pgSchemaName();
-        const stores = await openStores({ databaseUrl: PG_URL, pgSchema: schema });
-        return {
-          stores,
-          drop: async () => {
-            const client = new pg.Client({ connectionString: PG_URL });
-            await client.connect();
-            await client.query(`DROP SCHEMA ${schema} CASCADE`);
-            await client.end();
-          },
-        };
-      },
-    },
-  ];
+const backends = STORAGE_BACKENDS;
 
 const hex = (c: string) => c.repeat(64);
 

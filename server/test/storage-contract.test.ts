@@ -1,43 +1,17 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORAGE_BACKENDS } from './helpers/storage-backends.js';
 import * as Y from 'yjs';
 import { auditedSink } from '../src/collab/audited-sink.js';
 import type { UpdateSink } from '../src/collab/update-writer.js';
 import { AuditStore, verifyChain } from '../src/db/audit-store.js';
 import { sqliteUpdateSink } from '../src/db/sqlite-update-sink.js';
-import { type Stores, openStores } from '../src/db/stores.js';
-import { PG_URL, pgSchemaName, tempDir } from './helpers/test-server.js';
+import type { Stores } from '../src/db/stores.js';
 
 /**
  * One contract for every storage back end: SQLite (embedded default) and PostgreSQL
  * (DATABASE_URL). Each case runs against both.
  */
-const backends: Array<{ name: string; open: () => Promise<{ stores: Stores; drop: () => Promise<void> }> }> =
-  [
-    {
-      name: 'sqlite',
-      open: async () => ({
-        stores: await openStores({ sqliteFile: `${tempDir()}/contract.sqlite` }),
-        drop: async () => {},
-      }),
-    },
-    {
-      name: 'postgres',
-      open: async () => {
-        const schema = pgSchemaName();
-        const stores = await openStores({ databaseUrl: PG_URL, pgSchema: schema });
-        return {
-          stores,
-          drop: async () => {
-            const client = new pg.Client({ connectionString: PG_URL });
-            await client.connect();
-            await client.query(`DROP SCHEMA ${schema} CASCADE`);
-            await client.end();
-          },
-        };
-      },
-    },
-  ];
+const backends = STORAGE_BACKENDS;
 
 describe.each(backends)('storage contract: $name', ({ open }) => {
   let stores: Stores;
