@@ -149,7 +149,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       // A blind reading is a private document of one reader over a scan of the session.
       const reading = parseReadingScanId(key.scanId);
       const state = await stores.sessions.scanState(key.sessionId, reading?.scanId ?? key.scanId);
-      const session = state && (await stores.sessions.get(key.sessionId));
+      const session = state && (await stores.sessions.panel(key.sessionId));
       if (!state || !session) return undefined;
       if (reading) {
         if (!session.readerIds.includes(reading.readerId)) return undefined;

@@ -162,6 +162,29 @@ export class SessionsStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /** The panel and stage without the scan list (a session may hold thousands of scans). */
+  async panel(
+    sessionId: string,
+  ): Promise<{ moderatorId: string; readerIds: string[]; stage: SessionStage } | undefined> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .select(['moderator_id', 'stage'])
+      .where('id', '=', sessionId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const readers = await this.db
+      .selectFrom('session_readers')
+      .select('user_id')
+      .where('session_id', '=', sessionId)
+      .orderBy('position')
+      .execute();
+    return {
+      moderatorId: row.moderator_id,
+      readerIds: readers.map((r) => r.user_id),
+      stage: SessionStageSchema.parse(row.stage),
+    };
+  }
+
   /** The session's mode and stage (cheap: no panel or scans). */
   async stage(sessionId: string): Promise<{ mode: SessionMode; stage: SessionStage } | undefined> {
     const row = await this.db
