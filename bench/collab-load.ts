@@ -145,9 +145,11 @@ function positiveInt(text: string | undefined, name: string): number {
 }
 
 async function startTarget(target: Target, port: number, dataDir: string): Promise<Child> {
+  const profileDir = path.join(ROOT, 'bench/results/profiles');
+  const prof = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   if (target === 'relay') {
     const child = new Child(
-      ['--import', 'tsx', path.join(ROOT, 'bench/relay-server.ts')],
+      ['--import', 'tsx', ...prof, path.join(ROOT, 'bench/relay-server.ts')],
       { PORT: String(port) },
       ROOT,
     );
@@ -155,8 +157,6 @@ async function startTarget(target: Target, port: number, dataDir: string): Promi
     await child.waitReady(() => tcpOpen(port));
     return child;
   }
-  const profileDir = path.join(ROOT, 'bench/results/profiles');
-  const prof = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = new Child(
     ['--import', 'tsx', ...prof, path.join(args['server-root'] || ROOT, 'server/src/cli.ts'), 'serve'],
     {
@@ -328,7 +328,12 @@ async function runTarget(
     const lag = monitorEventLoopDelay({ resolution: 5 });
     let loadgenCpu = process.cpuUsage();
     let loadgenWall = performance.now();
+    let histogramsBefore: Map<string, Buckets> | undefined;
     await drive(rooms, () => {
+      if (target === 'server')
+        void scrapeHistograms(port, SERVER_HISTOGRAMS).then((h) => {
+          histogramsBefore = h;
+        });
       sampler.start();
       machine.restart();
       recorder.measureStart = performance.now();
@@ -350,6 +355,10 @@ async function runTarget(
       await new Promise((r) => setTimeout(r, 20));
     console.log(`drained in ${((performance.now() - drainStarted) / 1000).toFixed(2)} s`);
     const hwm = memory(child.pid).hwm;
+    if (histogramsBefore)
+      console.log(
+        `[server #${round}] inside the server (bucket bounds): ${serverSide(histogramsBefore, await scrapeHistograms(port, SERVER_HISTOGRAMS))}`,
+      );
 
     for (const room of rooms) for (const c of room.clients) c.close();
     const movesSent = rooms.reduce((n, room) => n + room.times.movesSent, 0);
@@ -389,6 +398,47 @@ async function runTarget(
       console.log(`[${target}] ${warnings.length} warnings, first: ${warnings[0]?.slice(0, 300)}`);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** A histogram's cumulative bucket counts from Prometheus text: [upper bound, count]. */
+type Buckets = Array<readonly [number, number]>;
+
+async function scrapeHistograms(port: number, names: readonly string[]): Promise<Map<string, Buckets>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out = new Map<string, Buckets>();
+  for (const name of names) {
+    const pattern = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)`, 'gm');
+    out.set(
+      name,
+      [...text.matchAll(pattern)].map(
+        (m) => [m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2])] as const,
+      ),
+    );
+  }
+  return out;
+}
+
+const SERVER_HISTOGRAMS = ['cxr_broadcast_latency_seconds', 'cxr_persist_duration_seconds'] as const;
+
+/**
+ * The server's own view of the measured seconds (the difference of two /metrics scrapes): how
+ * long a move spent inside it, arriving to broadcast, and how long storing a batch took.
+ */
+function serverSide(before: Map<string, Buckets>, after: Map<string, Buckets>): string {
+  const quantile = (name: string, q: number) => {
+    const a = after.get(name) ?? [];
+    const b = before.get(name) ?? [];
+    const diff = a.map(([le, count], i) => [le, count - (b[i]?.[1] ?? 0)] as const);
+    const total = diff.at(-1)?.[1] ?? 0;
+    const bound = diff.find(([, count]) => count >= q * total)?.[0];
+    if (bound === undefined || total === 0) return '-';
+    return bound === Number.POSITIVE_INFINITY ? 'inf' : `<= ${bound * 1000} ms`;
+  };
+  const [broadcast, persist] = SERVER_HISTOGRAMS;
+  return [
+    `arrival to broadcast p50 ${quantile(broadcast, 0.5)}, p99 ${quantile(broadcast, 0.99)}`,
+    `storing a batch p50 ${quantile(persist, 0.5)}, p99 ${quantile(persist, 0.99)}`,
+  ].join('; ');
 }
 
 function table(results: Result[]): string {

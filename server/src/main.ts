@@ -16,6 +16,7 @@ import { UpdateWriter } from './collab/update-writer.js';
 import { auditedSink } from './collab/audited-sink.js';
 import { AuditStore } from './db/audit-store.js';
 import { sqliteUpdateSink } from './db/sqlite-update-sink.js';
+import { startSqliteWriter } from './db/sqlite-writer.js';
 import { type Fanout, createRedisFanout } from './collab/fanout.js';
 import { type YjsEndpoint, attachYjsEndpoint } from './collab/ws-endpoint.js';
 import type { Config } from './config.js';
@@ -124,11 +125,17 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
 
   // Every stored edit also gets its entry in the scan's hash-chained audit log, atomically.
   const audit = new AuditStore(stores.db.kysely, stores.db.dialect);
+  // SQLite files are written from a thread of their own; an in-memory database cannot be shared.
+  const writerThread =
+    stores.db.sqliteFile !== undefined
+      ? startSqliteWriter(stores.db.sqliteFile, (err) => log.error({ err }, 'update writer thread failed'))
+      : undefined;
   const writer = new UpdateWriter(
     timedSink(
-      stores.db.sqlite
-        ? sqliteUpdateSink(stores.db.sqlite)
-        : auditedSink(stores.db.kysely, stores.docs, audit),
+      writerThread ??
+        (stores.db.sqlite
+          ? sqliteUpdateSink(stores.db.sqlite)
+          : auditedSink(stores.db.kysely, stores.docs, audit)),
       metrics,
     ),
     log,
@@ -305,6 +312,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
       await realtime.close();
       await yjs.close('RESTARTING', 'server shutting down');
       await writer.drained();
+      await writerThread?.close();
       rooms.destroy();
       await fanout?.close();
       await app.close();

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { RoomKey } from '../db/doc-store.js';
 import { Connection } from './connection.js';
+import { TurnCork } from './turn-cork.js';
 import { decodeFrame } from './frames.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { Room } from './room.js';
@@ -64,6 +65,7 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
   // ws enforces a hard cap at twice our limit; between the two we refuse with our own code.
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes * 2 });
   const live = new Map<Connection, Room>();
+  const cork = new TurnCork();
 
   let shuttingDown = false;
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -72,7 +74,7 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req, socket));
   };
   server.on('upgrade', onUpgrade);
 
@@ -88,7 +90,7 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
   }, PING_INTERVAL_MS);
   pinger.unref();
 
-  function accept(ws: WebSocket, req: IncomingMessage): void {
+  function accept(ws: WebSocket, req: IncomingMessage, raw: Duplex): void {
     Reflect.set(ws, 'cxrAlive', true);
     ws.on('pong', () => Reflect.set(ws, 'cxrAlive', true));
     ws.on('error', (error) => options.log.debug({ err: error }, 'yjs socket error'));
@@ -209,7 +211,10 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
       room = acquired.room;
       conn = new Connection(
         {
-          send: (data) => ws.send(data),
+          send: (data) => {
+            cork.hold(raw);
+            ws.send(data);
+          },
           close: (code, reason) => ws.close(code, reason),
           get bufferedAmount() {
             return ws.bufferedAmount;

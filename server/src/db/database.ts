@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type SQLite from 'better-sqlite3';
+import { CompiledQuery, type Driver, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { startCheckpointer } from './checkpointer.js';
+import { openSqliteConnection } from './sqlite-connection.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -13,6 +14,8 @@ export interface Db {
   readonly dialect: DialectName;
   /** The SQLite connection itself, for the update path's prepared statements. */
   readonly sqlite?: SQLite.Database | undefined;
+  /** The SQLite file, when there is one another connection can open (not `:memory:`). */
+  readonly sqliteFile?: string | undefined;
   close(): Promise<void>;
 }
 
@@ -27,28 +30,38 @@ export interface DbOptions {
 // BIGINT (int8) comes back as a string by default; our sequence numbers fit in a double.
 pg.types.setTypeParser(20, (value: string) => Number.parseInt(value, 10));
 
+/**
+ * Kysely's SQLite transactions begin DEFERRED: they read, await, then write. With a second
+ * connection writing (the update writer's thread) such a transaction fails when it upgrades
+ * to write after the other committed; taking the write lock at BEGIN makes it wait its turn.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
+}
+
 export async function openDb(options: DbOptions): Promise<Db> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.pgSchema);
   const file = options.sqliteFile ?? ':memory:';
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-  const sqlite = new SQLite(file);
-  // WAL + NORMAL survives a killed process (not a power cut) with far cheaper commits than FULL.
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  const sqlite = openSqliteConnection(file);
   let checkpointer: ReturnType<typeof startCheckpointer> | undefined;
   if (file !== ':memory:') {
-    sqlite.pragma('wal_autocheckpoint = 0');
     checkpointer = startCheckpointer(file, 1000, (message) =>
       process.emitWarning(`sqlite checkpoint: ${message}`),
     );
   }
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   return {
     kysely,
     dialect: 'sqlite',
     sqlite,
+    sqliteFile: file === ':memory:' ? undefined : file,
     close: async () => {
       await checkpointer?.stop();
       await kysely.destroy();

@@ -5,12 +5,16 @@ import { GENESIS_HASH, auditHash } from './audit-store.js';
 import type { AppendResult, StoredUpdate } from './doc-store.js';
 
 /**
- * The update path's writer on SQLite: one synchronous transaction per batch with statements
+ * The update path's write on SQLite: one synchronous transaction per batch with statements
  * prepared once (building and preparing a query per update cost more than the write itself).
  * It does what DocStore.append and the audited sink do on PostgreSQL: refuse panel members'
  * updates to locked scans, store the rest, and chain one `edit` audit entry per stored update.
+ * The transaction is IMMEDIATE: it takes the write lock before reading `locked` and the audit
+ * head, so a lock or an audit entry committed by another connection cannot slip in between.
  */
-export function sqliteUpdateSink(db: SQLite.Database) {
+export function sqliteUpdateTransaction(
+  db: SQLite.Database,
+): (batch: readonly StoredUpdate[]) => AppendResult[] {
   const isLocked = db.prepare<[string, string], { locked: number }>(
     'SELECT locked FROM session_scans WHERE session_id = ? AND scan_id = ?',
   );
@@ -92,7 +96,15 @@ export function sqliteUpdateSink(db: SQLite.Database) {
     }
     return results;
   });
+  return (batch) => run.immediate(batch);
+}
 
+/**
+ * The same write on the main thread, sharing Kysely's connection: for in-memory databases,
+ * which a second connection cannot open (files go through the writer thread, sqlite-writer.ts).
+ */
+export function sqliteUpdateSink(db: SQLite.Database) {
+  const run = sqliteUpdateTransaction(db);
   return {
     async append(batch: readonly StoredUpdate[]): Promise<AppendResult[]> {
       // Kysely shares this connection; its transactions await between statements. Starting ours

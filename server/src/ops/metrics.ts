@@ -10,7 +10,9 @@ export interface MetricSources {
 }
 
 /** Seconds; spans an in-memory SQLite commit up to a slow PostgreSQL on another host. */
-const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const LATENCY_BUCKETS = [
+  0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
 
 /**
  * Every metric of one server instance, in its own registry: tests run several servers in one

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { AuditStore, verifyChain } from '../src/db/audit-store.js';
+import type { StoredUpdate } from '../src/db/doc-store.js';
+import { type SqliteWriter, startSqliteWriter } from '../src/db/sqlite-writer.js';
+import { type Stores, openStores } from '../src/db/stores.js';
+import { tempDir } from './helpers/test-server.js';
+
+/**
+ * The SQLite writer thread: accepted updates are stored by a worker thread on its own
+ * connection while the main connection (Kysely) keeps writing sessions, votes and audit
+ * entries. Bad inputs tried: an update for a locked scan, appends after close.
+ */
+describe('SQLite writer thread', () => {
+  let stores: Stores;
+  let writer: SqliteWriter;
+  let file: string;
+  const room = { sessionId: 'thread-session', scanId: 'thread-scan' };
+
+  beforeAll(async () => {
+    file = `${tempDir()}/writer.sqlite`;
+    stores = await openStores({ sqliteFile: file });
+    writer = startSqliteWriter(file, (error) => {
+      throw error;
+    });
+  });
+  afterAll(async () => {
+    await writer.close();
+    await stores.db.close();
+  });
+
+  function edits(count: number): Uint8Array[] {
+    const doc = new Y.Doc();
+    const out: Uint8Array[] = [];
+    doc.on('update', (u: Uint8Array) => out.push(u));
+    for (let i = 0; i < count; i++) doc.getMap('findings').set(`k${i % 3}`, { i });
+    return out;
+  }
+
+  it('R-STORE-5: stores batches in order with chained edit entries, readable from the main connection', async () => {
+    const updates = edits(20);
+    const first = await writer.append(updates.slice(0, 10).map((data) => ({ room, data, userId: 'r1' })));
+    const second = await writer.append(updates.slice(10).map((data) => ({ room, data, userId: 'r2' })));
+    const seqs = [...first, ...second];
+    expect(seqs.every((s) => typeof s === 'number')).toBe(true);
+    expect([...seqs].sort((a, b) => Number(a) - Number(b))).toEqual(seqs);
+
+    const loaded = await stores.docs.load(room);
+    const doc = new Y.Doc();
+    for (const u of loaded.updates) Y.applyUpdate(doc, u);
+    const reference = new Y.Doc();
+    for (const u of updates) Y.applyUpdate(reference, u);
+    expect(doc.getMap('findings').toJSON()).toEqual(reference.getMap('findings').toJSON());
+
+    const entries = await new AuditStore(stores.db.kysely, stores.db.dialect).list(
+      room.sessionId,
+      room.scanId,
+    );
+    expect(entries.map((e) => e.actor)).toEqual([...Array(10).fill('r1'), ...Array(10).fill('r2')]);
+    expect(verifyChain(entries)).toEqual({ verified: true });
+  });
+
+  it('R-STORE-5: the thread and main-connection transactions interleave without failing or breaking the chain', async () => {
+    const audit = new AuditStore(stores.db.kysely, stores.db.dialect);
+    const chain = { sessionId: 'shared-chain', scanId: 'scan' };
+    const updates = edits(200);
+    // Both sides append to the same audit chain at once: the writer's edit entries and the
+    // main connection's read-then-write transactions (vote entries).
+    const threadSide = (async () => {
+      const results = [];
+      for (let i = 0; i < updates.length; i += 10) {
+        const batch: StoredUpdate[] = updates
+          .slice(i, i + 10)
+          .map((data) => ({ room: chain, data, userId: 'r1' }));
+        results.push(...(await writer.append(batch)));
+      }
+      return results;
+    })();
+    // Each main-side transaction reads first and writes after a pause, the pattern that fails
+    // (SQLITE_BUSY) when the other connection commits in between a DEFERRED transaction's steps.
+    const mainSide = Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        audit.append([{ ...chain, kind: 'vote-cast', actor: 'r2', payload: { i } }], async (tx) => {
+          await tx.selectFrom('audit_heads').selectAll().execute();
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }),
+      ),
+    );
+    const [stored, voted] = await Promise.all([threadSide, mainSide]);
+    expect(stored).toHaveLength(200);
+    expect(stored.every((s) => typeof s === 'number')).toBe(true);
+    expect(voted).toHaveLength(40);
+    const entries = await audit.list(chain.sessionId, chain.scanId);
+    expect(entries).toHaveLength(240);
+    expect(entries.filter((e) => e.kind === 'edit')).toHaveLength(200);
+    expect(verifyChain(entries)).toEqual({ verified: true });
+  });
+
+  it('R-LOCK-6: refuses panel members’ edits to a scan locked on the main connection; server writes pass', async () => {
+    // A scan locked on the main connection, as a lock commits it (no session rows needed here).
+    const locked = { sessionId: 'locked-session', scanId: 'locked-scan' };
+    const sqlite = stores.db.sqlite!;
+    sqlite.pragma('foreign_keys = OFF');
+    sqlite
+      .prepare('INSERT INTO session_scans (session_id, scan_id, position, locked) VALUES (?, ?, 0, 1)')
+      .run(locked.sessionId, locked.scanId);
+    sqlite.pragma('foreign_keys = ON');
+    const [data] = edits(1);
+    const results = await writer.append([
+      { room: locked, data: data!, userId: 'r1' },
+      { room: locked, data: new Uint8Array([0, 0]), userId: null },
+    ]);
+    expect(results[0]).toBe('locked');
+    expect(typeof results[1]).toBe('number');
+  });
+
+  it('refuses appends after close with a clear error', async () => {
+    const other = startSqliteWriter(file, () => {});
+    await other.append([{ room, data: new Uint8Array([0, 0]), userId: null }]);
+    await other.close();
+    await expect(other.append([{ room, data: new Uint8Array([0, 0]), userId: null }])).rejects.toThrow(
+      'the update writer is closed',
+    );
+  });
+});
