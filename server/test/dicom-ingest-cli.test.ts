@@ -92,6 +92,50 @@ describe('cxr import <folder>', () => {
   });
 });
 
+describe('cxr import --concurrency', () => {
+  it('R-INGEST-STORE-4: imports several files at once: racing copies of one file are one scan; the summary keeps walk order', () => {
+    const input = tempDir('cxr-import-many-');
+    const dataDir = tempDir('cxr-import-many-data-');
+    dirs.push(input, dataDir);
+    const same = makeSyntheticChestDicom({ rows: 40, columns: 36, seed: 3, sopInstanceUid: '2.25.9100' });
+    for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(input, `same-${i}.dcm`), same);
+    for (let i = 0; i < 6; i++) {
+      const other = makeSyntheticChestDicom({
+        rows: 40,
+        columns: 36,
+        seed: 10 + i,
+        sopInstanceUid: `2.25.92${i}`,
+      });
+      fs.writeFileSync(path.join(input, `other-${i}.dcm`), other);
+    }
+    const run = cliImport(dataDir, ['--json', '--concurrency', '4', input]);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as {
+      imported: string[];
+      duplicates: string[];
+      rejected: unknown[];
+    };
+    expect(summary.rejected).toEqual([]);
+    expect(summary.imported).toHaveLength(7);
+    expect(summary.duplicates).toHaveLength(5);
+    // Which copy wins the race varies; the lists stay in walk (name) order whatever finished first.
+    const imported = summary.imported.map((f) => path.basename(f));
+    const duplicates = summary.duplicates.map((f) => path.basename(f));
+    expect(imported.slice(0, 6)).toEqual([0, 1, 2, 3, 4, 5].map((i) => `other-${i}.dcm`));
+    expect([...imported.slice(6), ...duplicates].sort()).toEqual(
+      [0, 1, 2, 3, 4, 5].map((i) => `same-${i}.dcm`),
+    );
+    expect(duplicates).toEqual([...duplicates].sort());
+
+    // Bad values are refused before anything is imported.
+    for (const bad of ['0', '-1', 'two', '1.5', '65']) {
+      const refused = cliImport(tempDir('cxr-import-bad-'), ['--concurrency', bad, input]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('expected a whole number from 1 to 64');
+    }
+  });
+});
+
 describe('demo seed', () => {
   it('generates the synthetic files once, imports them, and is idempotent', async () => {
     const server = await startTestServer();

@@ -16,18 +16,12 @@ const backends = STORAGE_BACKENDS;
 
 const hex = (c: string) => c.repeat(64);
 
-function file(
-  scanId: string,
-  contentChar: string,
-  storedChar: string,
-  extra: Partial<NewScanFile> = {},
-): NewScanFile {
+function file(scanId: string, storedChar: string, extra: Partial<NewScanFile> = {}): NewScanFile {
   return {
     scanId,
     rows: 3000,
     columns: 2800,
     sha256: hex(storedChar),
-    contentSha256: hex(contentChar),
     bytes: 16_800_728,
     transferSyntaxUid: '1.2.840.10008.1.2.5',
     bitsAllocated: 16,
@@ -60,25 +54,25 @@ describe.each(backends)('scan_files contract: $name', ({ open }) => {
   });
 
   it('R-INGEST-STORE-1: a file round-trips with its scan, JSON columns parsed', async () => {
-    const input = file('scan-a', 'a', '1');
+    const input = file('scan-a', '1');
     const out = await stores.scanFiles.insert(input);
     expect(out.kind).toBe('inserted');
     const got = await stores.scanFiles.get('scan-a');
     expect(got).toMatchObject({ ...input, importedAt: expect.any(String) });
-    expect(await stores.scanFiles.byContentSha(hex('a'))).toMatchObject({ scanId: 'scan-a' });
+    expect(await stores.scanFiles.bySha256(hex('1'))).toMatchObject({ scanId: 'scan-a' });
     expect(await stores.scans.get('scan-a')).toMatchObject({ rows: 3000, columns: 2800 });
     expect(await stores.scanFiles.referenced(hex('1'))).toBe(true);
     expect(await stores.scanFiles.referenced(hex('2'))).toBe(false);
-    const nulls = file('scan-n', 'n', '9', { pixelSpacingMm: null, windows: [] });
+    const nulls = file('scan-n', '9', { pixelSpacingMm: null, windows: [] });
     await stores.scanFiles.insert(nulls);
     expect(await stores.scanFiles.get('scan-n')).toMatchObject({ pixelSpacingMm: null, windows: [] });
   });
 
-  it('R-INGEST-STORE-2: the same upload twice is one row (same_content); another file on a taken id is refused', async () => {
+  it('R-INGEST-STORE-2: the same stored bytes twice are one row (same_content); another file on a taken id is refused', async () => {
     const before = await stores.scanFiles.count();
-    const again = await stores.scanFiles.insert(file('scan-a2', 'a', '1'));
+    const again = await stores.scanFiles.insert(file('scan-a2', '1'));
     expect(again).toMatchObject({ kind: 'same_content', file: { scanId: 'scan-a' } });
-    const taken = await stores.scanFiles.insert(file('scan-a', 'b', '3'));
+    const taken = await stores.scanFiles.insert(file('scan-a', '3'));
     expect(taken.kind).toBe('id_taken');
     expect(await stores.scanFiles.count()).toBe(before);
     expect(await stores.scans.get('scan-a2')).toBeUndefined();
@@ -87,15 +81,15 @@ describe.each(backends)('scan_files contract: $name', ({ open }) => {
   it('R-INGEST-STORE-3: a scan registered by size gets the file when the sizes agree, not otherwise', async () => {
     await stores.scans.register({ id: 'sized', rows: 3000, columns: 2800, createdBy: null });
     await stores.scans.register({ id: 'other-size', rows: 10, columns: 10, createdBy: null });
-    expect((await stores.scanFiles.insert(file('sized', 'c', '4'))).kind).toBe('inserted');
-    expect((await stores.scanFiles.insert(file('other-size', 'd', '5'))).kind).toBe('id_taken');
+    expect((await stores.scanFiles.insert(file('sized', '4'))).kind).toBe('inserted');
+    expect((await stores.scanFiles.insert(file('other-size', '5'))).kind).toBe('id_taken');
     expect(await stores.scanFiles.get('other-size')).toBeUndefined();
   });
 
-  it('R-INGEST-STORE-4: concurrent inserts of one upload leave exactly one row', async () => {
+  it('R-INGEST-STORE-4: concurrent inserts of the same bytes leave exactly one row', async () => {
     const before = await stores.scanFiles.count();
     const outcomes = await Promise.all(
-      Array.from({ length: 4 }, (_, i) => stores.scanFiles.insert(file(`race-${i}`, 'e', '6'))),
+      Array.from({ length: 4 }, (_, i) => stores.scanFiles.insert(file(`race-${i}`, '6'))),
     );
     expect(outcomes.filter((o) => o.kind === 'inserted')).toHaveLength(1);
     expect(outcomes.every((o) => o.kind === 'inserted' || o.kind === 'same_content')).toBe(true);

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config.js';
 import { openStores } from '../db/stores.js';
 import type { ImportRejection } from '../dicom/import-service.js';
+import { DEFAULT_IMPORT_CONCURRENCY, importMany } from '../dicom/import-many.js';
 import { createDicomServices } from '../dicom/services.js';
 
 export interface ImportSummary {
@@ -29,15 +30,24 @@ export function registerImportCommand(program: Command, loadConfig: () => Config
     .description('import DICOM files (folders are walked); prints imported, duplicates and rejected')
     .argument('<paths...>', 'files or folders')
     .option('--json', 'print the summary as JSON')
-    .action(async (paths: string[], opts: { json?: boolean }) => {
+    .option(
+      '--concurrency <n>',
+      `files imported at once (default ${DEFAULT_IMPORT_CONCURRENCY}: one per core, at most 4)`,
+      parsePositiveInt,
+    )
+    .action(async (paths: string[], opts: { json?: boolean; concurrency?: number }) => {
       const config = loadConfig();
-      const summary = await runImport(config, paths);
+      const summary = await runImport(config, paths, { concurrency: opts.concurrency });
       console.log(opts.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
       if (summary.rejected.length > 0) process.exitCode = 1;
     });
 }
 
-export async function runImport(config: Config, paths: string[]): Promise<ImportSummary> {
+export async function runImport(
+  config: Config,
+  paths: string[],
+  options: { concurrency?: number } = {},
+): Promise<ImportSummary> {
   const files: string[] = [];
   const summary: ImportSummary = { imported: [], duplicates: [], rejected: [] };
   for (const p of paths) {
@@ -63,25 +73,27 @@ export async function runImport(config: Config, paths: string[]): Promise<Import
     stream: process.stderr,
     hideCursor: true,
   });
-  const counts = () => ({
-    imported: summary.imported.length,
-    duplicates: summary.duplicates.length,
-    rejected: summary.rejected.length,
-  });
-  bar.start(files.length, 0, counts());
+  const counts = { imported: 0, duplicates: 0, rejected: summary.rejected.length };
+  bar.start(files.length, 0, counts);
+  const shown = (file: string) => path.relative(process.cwd(), file) || file;
   try {
-    for (const file of files) {
-      const shown = path.relative(process.cwd(), file) || file;
-      try {
-        // CLI imports have no user: `imported_by` stays empty.
-        const result = await importer.importFile(file, null);
-        if (!result.ok) summary.rejected.push({ file: shown, ...result.error });
-        else if (result.value.duplicate) summary.duplicates.push(shown);
-        else summary.imported.push(shown);
-      } catch (error) {
-        summary.rejected.push({ file: shown, code: 'unreadable', message: errorText(error) });
-      }
-      bar.increment(1, counts());
+    // The bar moves as files finish; the summary lists them in walk order.
+    const outcomes = await importMany(importer, files, {
+      concurrency: options.concurrency,
+      onEach: (_file, outcome) => {
+        if (!outcome.ok || !outcome.result.ok) counts.rejected++;
+        else if (outcome.result.value.duplicate) counts.duplicates++;
+        else counts.imported++;
+        bar.increment(1, counts);
+      },
+    });
+    for (const [i, outcome] of outcomes.entries()) {
+      const file = shown(files[i]!);
+      // CLI imports have no user: `imported_by` stays empty.
+      if (!outcome.ok) summary.rejected.push({ file, code: 'unreadable', message: errorText(outcome.error) });
+      else if (!outcome.result.ok) summary.rejected.push({ file, ...outcome.result.error });
+      else if (outcome.result.value.duplicate) summary.duplicates.push(file);
+      else summary.imported.push(file);
     }
   } finally {
     bar.stop();
@@ -114,6 +126,13 @@ async function walk(p: string): Promise<string[]> {
     else if (e.isFile()) out.push(child);
   }
   return out;
+}
+
+function parsePositiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new InvalidArgumentError('expected a whole number from 1 to 64');
+  return n;
 }
 
 function errorText(error: unknown): string {

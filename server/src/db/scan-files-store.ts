@@ -10,8 +10,6 @@ export interface ScanFile {
   readonly columns: number;
   /** SHA-256 of the stored (de-identified) bytes: the file's name on disk and its ETag. */
   readonly sha256: string;
-  /** SHA-256 of the upload as received, for idempotent re-imports. */
-  readonly contentSha256: string;
   readonly bytes: number;
   readonly transferSyntaxUid: string;
   readonly bitsAllocated: number;
@@ -50,7 +48,6 @@ function toScanFile(row: Row): ScanFile {
     rows: row.rows,
     columns: row.columns,
     sha256: row.sha256,
-    contentSha256: row.content_sha256,
     bytes: Number(row.bytes),
     transferSyntaxUid: row.transfer_syntax_uid,
     bitsAllocated: row.bits_allocated,
@@ -87,8 +84,9 @@ export class ScanFilesStore {
     return row && toScanFile(row);
   }
 
-  async byContentSha(contentSha256: string): Promise<ScanFile | undefined> {
-    const row = await this.select().where('scan_files.content_sha256', '=', contentSha256).executeTakeFirst();
+  /** The scan whose stored file has this hash (imports are idempotent by it). */
+  async bySha256(sha256: string): Promise<ScanFile | undefined> {
+    const row = await this.select().where('scan_files.sha256', '=', sha256).executeTakeFirst();
     return row && toScanFile(row);
   }
 
@@ -152,7 +150,8 @@ export class ScanFilesStore {
           .values({
             scan_id: file.scanId,
             sha256: file.sha256,
-            content_sha256: file.contentSha256,
+            // Unique: two racing imports of one upload (same stored bytes) cannot both insert.
+            content_sha256: file.sha256,
             bytes: file.bytes,
             transfer_syntax_uid: file.transferSyntaxUid,
             bits_allocated: file.bitsAllocated,
@@ -174,7 +173,7 @@ export class ScanFilesStore {
       return { kind: 'inserted', file: { ...file, importedAt } };
     } catch (error) {
       // A concurrent import of the same upload or id: the constraint decided, now look who won.
-      const winner = await this.byContentSha(file.contentSha256);
+      const winner = await this.bySha256(file.sha256);
       if (winner) return { kind: 'same_content', file: winner };
       const byId = await this.get(file.scanId);
       if (byId)

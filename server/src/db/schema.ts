@@ -77,9 +77,10 @@ export interface ConsensusRecordsTable {
 
 /**
  * The de-identified DICOM file behind a scan (one per scan). `sha256` names the stored bytes
- * (content-addressed under `<dataDir>/dicom`); `content_sha256` is the hash of the upload as
- * received, unique, so the same file imported twice is found before any work is done. The
- * original UIDs are never stored.
+ * (content-addressed under `<dataDir>/dicom`); `content_sha256` is unique and holds the same
+ * hash for files imported since de-identification became the idempotency key (earlier rows
+ * hold the upload's hash), so two racing imports of one file cannot both insert. The original
+ * UIDs are never stored.
  */
 export interface ScanFilesTable {
   scan_id: string;

@@ -1,16 +1,8 @@
-import { createHash, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-/**
- * Hex SHA-256 computed on the libuv thread pool (WebCrypto digest is an async job), so hashing a
- * 17 MB film overlaps with parsing or writing on the main thread instead of adding to it.
- */
-export async function sha256Async(bytes: Uint8Array): Promise<string> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
-}
 
 /**
  * Immutable files named by the SHA-256 of their content, under `<root>/ab/cdef...` (two hex

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Result } from '@cxr/shared';
 import type { Logger } from 'pino';
 import type { NewScanFile, ScanFile, ScanFilesStore } from '../db/scan-files-store.js';
-import { type BlobStore, type Staged, sha256Async } from './blob-store.js';
+import type { BlobStore, Staged } from './blob-store.js';
 import { createFrameDecoders, type FrameDecoders } from './codecs/frame-decoders.js';
 import { decodePixels } from './decode.js';
 import { type DeidProfile, deidentifyParts } from './deidentify.js';
@@ -73,31 +73,27 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
   const decoders = deps.decoders ?? createFrameDecoders();
 
   async function importBytes(bytes: Uint8Array, input: ImportInput): Promise<ImportResult> {
-    // Three things overlap on a film: the upload's hash (thread pool), the de-identified file's
-    // hash (this thread) and its write to the temp area (thread pool). A re-import wastes the
-    // staging; a new import, the common case, waits for none of them in turn.
-    const contentHash = sha256Async(bytes);
     const prepared = await prepare(bytes, input.fileName);
-    if (!prepared.ok) {
-      await contentHash;
-      return prepared;
-    }
+    if (!prepared.ok) return prepared;
     const { info, parts } = prepared.value;
-    const [contentSha256, staged] = await Promise.all([contentHash, deps.blobs.stage(parts)]);
+    const staged = await deps.blobs.stage(parts);
     let committed = false;
     try {
-      const known = await deps.files.byContentSha(contentSha256);
+      // De-identification is deterministic (UIDs are mapped with this installation's key), so
+      // one upload always becomes the same stored bytes: their hash, which content addressing
+      // needs anyway, is the idempotency key. Hashing the upload too cost a second pass over it.
+      const known = await deps.files.bySha256(staged.sha256);
       if (known) return { ok: true, value: answer(known, true) };
       // No SOP Instance UID and no name: the content itself names the scan.
-      const scanId = info.imageId ?? contentSha256.slice(0, 32);
+      const scanId = info.imageId ?? staged.sha256.slice(0, 32);
       const existing = await deps.files.get(scanId);
-      // Different bytes that de-identify to the same file (e.g. only patient tags differ).
+      // Another import of the same file finished between the two lookups.
       if (existing?.sha256 === staged.sha256) return { ok: true, value: answer(existing, true) };
       if (existing) return conflict(`scan ${scanId} already exists with different content`);
 
       await staged.commit();
       committed = true;
-      const outcome = await deps.files.insert(scanFileRow(scanId, info, staged, contentSha256, input));
+      const outcome = await deps.files.insert(scanFileRow(scanId, info, staged, input));
       if (outcome.kind === 'inserted') {
         deps.log?.info(
           { scanId, bytes: staged.bytes, transferSyntax: outcome.file.transferSyntaxUid },
@@ -135,19 +131,12 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
     return { ok: true, value: { info: inspected.value, parts: deid.value } };
   }
 
-  function scanFileRow(
-    scanId: string,
-    info: DicomInfo,
-    staged: Staged,
-    contentSha256: string,
-    input: ImportInput,
-  ): NewScanFile {
+  function scanFileRow(scanId: string, info: DicomInfo, staged: Staged, input: ImportInput): NewScanFile {
     return {
       scanId,
       rows: info.rows,
       columns: info.columns,
       sha256: staged.sha256,
-      contentSha256,
       bytes: staged.bytes,
       // deidentify rewrites native files as explicit VR little endian; fragments stay as they are.
       transferSyntaxUid: info.encapsulated ? info.transferSyntaxUid : EXPLICIT_VR_LE,
