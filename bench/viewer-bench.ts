@@ -7,7 +7,11 @@
  * Measures, for a 3000 x 2800 12-bit-in-16 synthetic chest imported through the server:
  * - request-to-first-correct-paint (the viewer's own `data-first-paint-ms`) for the native and
  *   the JPEG-LS file, each run in a fresh browser context (cold HTTP cache, new decode worker),
- *   after one uncounted warm-up run;
+ *   after one uncounted warm-up run. The first paint is the server's quarter-resolution preview
+ *   (exactly the pyramid level the viewer shows at fit on this screen, same window), rendered
+ *   once per file on the server and cached (a worklist's thumbnail request renders it; here the
+ *   warm-up run does). The time to the full-resolution paint (`data-full-paint-ms`) is printed
+ *   too;
  * - window/level drag frame time (the renderer's own per-frame time: LUT + resample + put),
  *   p50/p95 over 200 frames, one frame awaited per mouse move.
  *
@@ -147,9 +151,10 @@ async function freshPage(browser: Browser, setup: Setup, viewport = { width: 140
   return { context, page };
 }
 
+/** Opens a scan and waits until the full-resolution image (not only its preview) is painted. */
 async function openScan(page: Page, setup: Setup, scanId: string): Promise<void> {
   await page.goto(`${setup.base}/sessions/${setup.sessionId}/scans/${scanId}`);
-  await page.waitForSelector('[data-testid="viewer"][data-first-paint-ms]', { timeout: 30_000 });
+  await page.waitForSelector('[data-testid="viewer"][data-full-paint-ms]', { timeout: 30_000 });
 }
 
 /** Floor for first paint: fetch the same bytes from the same route, paint one screen-sized frame. */
@@ -190,6 +195,7 @@ async function firstPaints(browser: Browser, setup: Setup) {
   const out = [];
   for (const scan of setup.scans) {
     const viewer: number[] = [];
+    const full: number[] = [];
     const floor: number[] = [];
     const parts: { fetchMs: number; decodeMs: number; prepareMs: number }[] = [];
     // Run -1 warms the server (page cache, JIT) and is not counted; each run is still a cold
@@ -198,6 +204,7 @@ async function firstPaints(browser: Browser, setup: Setup) {
       const { context, page } = await freshPage(browser, setup);
       await openScan(page, setup, scan.id);
       const paint = Number(await page.getAttribute('[data-testid="viewer"]', 'data-first-paint-ms'));
+      const fullPaint = Number(await page.getAttribute('[data-testid="viewer"]', 'data-full-paint-ms'));
       const timings: unknown = JSON.parse(
         (await page.getAttribute('[data-testid="viewer"]', 'data-decode-timings')) ?? '{}',
       );
@@ -214,6 +221,7 @@ async function firstPaints(browser: Browser, setup: Setup) {
       await other.context.close();
       if (run < 0) continue;
       viewer.push(paint);
+      full.push(fullPaint);
       floor.push(base);
       if (typeof timings === 'object' && timings !== null) {
         const t = timings as Record<string, unknown>;
@@ -224,7 +232,7 @@ async function firstPaints(browser: Browser, setup: Setup) {
         });
       }
     }
-    out.push({ scan, viewer, floor, parts });
+    out.push({ scan, viewer, full, floor, parts });
   }
   return out;
 }
@@ -313,7 +321,7 @@ async function main(): Promise<void> {
     console.log(
       `\nviewer bench: 3000 x 2800, 12 bits in 16, Chromium ${browser.version()}, ${RUNS} runs per file\n`,
     );
-    for (const { scan, viewer, floor, parts } of await firstPaints(browser, setup)) {
+    for (const { scan, viewer, full, floor, parts } of await firstPaints(browser, setup)) {
       const v = median(viewer);
       const f = median(floor);
       const target =
@@ -323,7 +331,10 @@ async function main(): Promise<void> {
           `[${viewer.map((x) => x.toFixed(0)).join(', ')}]; baseline fetch+paint ${fmt(f)}; ratio ${(v / f).toFixed(2)}x${target}`,
       );
       console.log(
-        `  in the worker (medians): fetch ${fmt(median(parts.map((p) => p.fetchMs)))}, decode ` +
+        `  full resolution painted: median ${fmt(median(full))} [${full.map((x) => x.toFixed(0)).join(', ')}]`,
+      );
+      console.log(
+        `  in the worker, full file (medians): fetch ${fmt(median(parts.map((p) => p.fetchMs)))}, decode ` +
           `${fmt(median(parts.map((p) => p.decodeMs)))}, prepare ${fmt(median(parts.map((p) => p.prepareMs)))}; ` +
           `the rest is worker start-up, transfer and the first frame`,
       );

@@ -86,8 +86,14 @@ for (const variant of [
     await reading.open(sessionId, scanId);
     await expect(reading.viewer).toHaveAttribute('data-image-state', 'ready');
     await expect(reading.viewer).toHaveAttribute('data-first-paint-ms', /\d/);
-    // Masked to 12 bits, windowed by the file's window, inverted for MONOCHROME1.
+    // Masked to 12 bits, windowed by the file's window, inverted for MONOCHROME1: whether the
+    // first paint was the server's preview or the full image, and again once the full one is in.
     const centre = KNOWN_BLOCK.size / 2;
+    expect(await greyAt(page, reading, centre, centre)).toBe(expectedGrey(image, KNOWN_BLOCK.value));
+    await expect(reading.viewer).toHaveAttribute('data-full-paint-ms', /\d/);
+    const first = Number(await reading.viewer.getAttribute('data-first-paint-ms'));
+    const full = Number(await reading.viewer.getAttribute('data-full-paint-ms'));
+    expect(first).toBeLessThanOrEqual(full);
     expect(await greyAt(page, reading, centre, centre)).toBe(expectedGrey(image, KNOWN_BLOCK.value));
   });
 }

@@ -1,5 +1,5 @@
 import type { GlobalLabel, LocalLabel, SessionScan, Target } from '@cxr/shared';
-import { NO_FINDING, checkReadingRules, decisionKey } from '@cxr/shared';
+import { NO_FINDING, PREVIEW_STEP, checkReadingRules, decisionKey, hasPreview } from '@cxr/shared';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { AnnotationStage, type RemoteCursor } from '../annotate/AnnotationStage.js';
 import { colorFor } from '../annotate/colors.js';
@@ -31,7 +31,7 @@ import type { DecodeTimings } from '../viewer/decode-protocol.js';
 import { type DecodedImage, placeholderImage } from '../viewer/dicom.js';
 import { ImageCanvas } from '../viewer/ImageCanvas.js';
 import { type ImageBox, type ImagePoint, boxToScreen } from '../viewer/transform.js';
-import { type Api, ApiError, type SessionView as Session, dicomUrl } from './api.js';
+import { type Api, ApiError, type SessionView as Session, dicomUrl, previewUrl } from './api.js';
 import type { Auth } from './auth.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { commandFor, isTypingTarget } from './hotkeys.js';
@@ -48,32 +48,47 @@ type ImageState =
 const CURSOR_INTERVAL_MS = 66; // ~15 updates per second
 
 /**
- * Fetches and decodes the scan in the worker. The controller gets the image (fit, presets)
- * before React renders it, so the very first frame on the canvas is already the right one.
+ * Fetches and decodes the scan in the worker: the server's quarter-resolution preview and the
+ * full file at once. The preview (about 1 MB) is painted first; the full image then replaces
+ * it without moving the view. The controller gets each image before React renders it, so
+ * every first frame on the canvas is already the right one.
  */
 function useScanImage(scan: SessionScan, token: string, controller: ViewerController): ImageState {
   const [state, setState] = useState<ImageState>({ kind: 'loading' });
   useEffect(() => {
     let live = true;
+    let fullArrived = false;
+    let previewShown = false;
     setState({ kind: 'loading' });
     const started = performance.now();
-    sharedDecoder()
-      .decode(dicomUrl(scan.scanId), token)
-      .then((r) => {
-        if (!live) return;
-        if (r.ok) {
-          controller.setImage(r.image);
-          setState({ kind: 'ready', image: r.image, requestedAt: started, timings: r.timings });
-        } else {
-          const why =
-            r.status === 404
-              ? 'No pixel data on the server for this scan yet'
-              : `Image unavailable: ${r.message}`;
-          const image = placeholderImage(scan.rows, scan.columns);
-          controller.setImage(image);
-          setState({ kind: 'placeholder', image, why, requestedAt: started });
-        }
+    const decoder = sharedDecoder();
+    if (hasPreview(scan.rows, scan.columns)) {
+      const previewOf = { rows: scan.rows, columns: scan.columns, step: PREVIEW_STEP };
+      // A missing or failed preview only means waiting for the full file.
+      void decoder.decode(previewUrl(scan.scanId), token, previewOf).then((r) => {
+        if (!live || fullArrived || !r.ok) return;
+        previewShown = true;
+        controller.setImage(r.image);
+        setState({ kind: 'ready', image: r.image, requestedAt: started, timings: r.timings });
       });
+    }
+    void decoder.decode(dicomUrl(scan.scanId), token).then((r) => {
+      if (!live) return;
+      fullArrived = true;
+      if (r.ok) {
+        if (previewShown) controller.upgradeImage(r.image);
+        else controller.setImage(r.image);
+        setState({ kind: 'ready', image: r.image, requestedAt: started, timings: r.timings });
+      } else {
+        const why =
+          r.status === 404
+            ? 'No pixel data on the server for this scan yet'
+            : `Image unavailable: ${r.message}`;
+        const image = placeholderImage(scan.rows, scan.columns);
+        controller.setImage(image);
+        setState({ kind: 'placeholder', image, why, requestedAt: started });
+      }
+    });
     return () => {
       live = false;
     };
@@ -154,12 +169,22 @@ export function ReadingWorkspace({
   // Request-to-first-paint, published for the benchmark and the status tooltip.
   const requestedAt = imageState.kind === 'loading' ? undefined : imageState.requestedAt;
   const timings = imageState.kind === 'ready' ? imageState.timings : undefined;
+  // The first paint may be the preview's; the full image's own first paint is published too.
+  const isPreview = image?.preview === true;
   const onFirstPaint = useCallback(() => {
     const el = stageRef.current;
     if (!el || requestedAt === undefined) return;
-    el.dataset.firstPaintMs = (performance.now() - requestedAt).toFixed(1);
-    if (timings) el.dataset.decodeTimings = JSON.stringify(timings);
-  }, [requestedAt, timings]);
+    const elapsed = (performance.now() - requestedAt).toFixed(1);
+    if (el.dataset.paintRequest !== String(requestedAt)) {
+      el.dataset.paintRequest = String(requestedAt);
+      el.dataset.firstPaintMs = elapsed;
+      delete el.dataset.fullPaintMs;
+    }
+    if (!isPreview) {
+      el.dataset.fullPaintMs = elapsed;
+      if (timings) el.dataset.decodeTimings = JSON.stringify(timings);
+    }
+  }, [requestedAt, timings, isPreview]);
 
   const status = live?.snapshot.status ?? { state: 'connecting' as const };
   // "Locked by me" bridges the moment between the lock's answer and the document saying so;

@@ -173,3 +173,8 @@ function parseConsensus(body: unknown): ConsensusInfo {
 export function dicomUrl(scanId: string): string {
   return `/api/scans/${encodeURIComponent(scanId)}/dicom`;
 }
+
+/** The quarter-resolution stand-in the viewer paints while the full file loads. */
+export function previewUrl(scanId: string): string {
+  return `/api/scans/${encodeURIComponent(scanId)}/preview`;
+}

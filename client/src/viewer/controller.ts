@@ -91,6 +91,20 @@ export class ViewerController {
     });
   }
 
+  /**
+   * The full image replacing its preview (same size): the view stays where the reader put it;
+   * presets are recomputed from the full histogram, and a preset still in use is re-applied
+   * from it (a window the reader dragged or typed stays as it is).
+   */
+  upgradeImage(decoded: DecodedImage): void {
+    this.presetList = presets(decoded.module, decoded.histogram);
+    const m = decoded.module;
+    this.valueRange = Math.abs((decoded.dataMax - decoded.dataMin) * m.rescaleSlope) || 1;
+    const id = this.state.presetId;
+    const preset = id === 'custom' ? undefined : this.presetList.find((p) => p.id === id);
+    if (preset) this.set({ voi: preset.voi });
+  }
+
   setScreen(screen: Size): void {
     if (screen.width === this.state.screen.width && screen.height === this.state.screen.height) return;
     const view = this.state.fitted ? fitView(this.state.image, screen, this.state.view) : this.state.view;

@@ -1,4 +1,4 @@
-import type { DecodeResponse } from './decode-protocol.js';
+import type { DecodeRequest, DecodeResponse } from './decode-protocol.js';
 
 /**
  * One decode worker for the page; requests are matched to answers by id so a scan switched
@@ -35,11 +35,12 @@ export class DecodeClient {
     this.ensure();
   }
 
-  decode(url: string, token: string): Promise<DecodeResponse> {
+  decode(url: string, token: string, previewOf?: DecodeRequest['previewOf']): Promise<DecodeResponse> {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      this.ensure().postMessage({ id, url, token });
+      const request: DecodeRequest = previewOf ? { id, url, token, previewOf } : { id, url, token };
+      this.ensure().postMessage(request);
     });
   }
 

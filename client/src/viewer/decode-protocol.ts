@@ -5,6 +5,11 @@ export interface DecodeRequest {
   readonly id: number;
   readonly url: string;
   readonly token: string;
+  /**
+   * The file is a preview of an image this size at 1 / `step` of its resolution: the answer
+   * is that image, with the preview as its pyramid levels from `step` up.
+   */
+  readonly previewOf?: { readonly rows: number; readonly columns: number; readonly step: number };
 }
 
 export interface DecodeTimings {

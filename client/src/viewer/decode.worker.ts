@@ -1,5 +1,5 @@
 import { browserCodecs } from './codecs.js';
-import { DicomError, buildPyramid, parseDicom, storedValues, toIndexed } from './dicom.js';
+import { DicomError, asPreviewOf, buildPyramid, parseDicom, storedValues, toIndexed } from './dicom.js';
 import type { DecodeRequest, DecodeResponse } from './decode-protocol.js';
 
 /**
@@ -28,10 +28,13 @@ async function handle(request: DecodeRequest): Promise<DecodeResponse> {
     const { data, ...rest } = toIndexed(stored, parsed.module, parsed.transferSyntax);
     const levels = buildPyramid(data, parsed.module.columns, parsed.module.rows);
     const done = performance.now();
+    const image = request.previewOf
+      ? asPreviewOf({ ...rest, levels }, request.previewOf)
+      : { ...rest, levels };
     return {
       id: request.id,
       ok: true,
-      image: { ...rest, levels },
+      image,
       timings: { fetchMs: fetched - started, decodeMs: decoded - fetched, prepareMs: done - decoded },
     };
   } catch (error) {

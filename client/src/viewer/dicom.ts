@@ -5,6 +5,7 @@ import {
   type VoiLutFunction,
   type VoiWindow,
   decodeRleFrame,
+  halve,
   lutFromDescriptor,
   samplesToStoredValues,
   storedRange,
@@ -30,6 +31,8 @@ export interface DecodedImage {
   readonly transferSyntax: string;
   /** True for the grey placeholder shown when the scan has no pixels on the server. */
   readonly placeholder: boolean;
+  /** True while this is the quarter-resolution preview painted before the full file arrives. */
+  readonly preview?: boolean;
 }
 
 export interface PyramidLevel {
@@ -280,25 +283,27 @@ export function buildPyramid(
   const levels: PyramidLevel[] = [{ step: 1, width, height, data }];
   let current = levels[0] as PyramidLevel;
   while (Math.max(current.width, current.height) > minSide && Math.min(current.width, current.height) >= 2) {
-    const w = Math.floor(current.width / 2);
-    const h = Math.floor(current.height / 2);
-    const src = current.data;
-    const sw = current.width;
-    const out = new Uint16Array(w * h);
-    for (let y = 0; y < h; y++) {
-      const r0 = 2 * y * sw;
-      const r1 = r0 + sw;
-      for (let x = 0; x < w; x++) {
-        const c = 2 * x;
-        out[y * w + x] =
-          ((src[r0 + c] ?? 0) + (src[r0 + c + 1] ?? 0) + (src[r1 + c] ?? 0) + (src[r1 + c + 1] ?? 0) + 2) >>
-          2;
-      }
-    }
-    current = { step: current.step * 2, width: w, height: h, data: out };
+    current = { step: current.step * 2, ...halve(current.data, current.width, current.height) };
     levels.push(current);
   }
   return levels;
+}
+
+/**
+ * A decoded preview (the server's quarter-resolution file) as the image it stands for: the
+ * full image's size, with the preview's levels at their steps in the full image. Everything
+ * drawn on it (boxes, cursors) is in full-image pixels from the first frame on.
+ */
+export function asPreviewOf(
+  preview: DecodedImage,
+  full: { readonly rows: number; readonly columns: number; readonly step: number },
+): DecodedImage {
+  return {
+    ...preview,
+    module: { ...preview.module, rows: full.rows, columns: full.columns },
+    levels: preview.levels.map((level) => ({ ...level, step: level.step * full.step })),
+    preview: true,
+  };
 }
 
 /** A uniform grey stand-in of the scan's size, so annotation works before pixels exist. */

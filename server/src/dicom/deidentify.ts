@@ -119,7 +119,12 @@ function rebuild(ds: DataSet, info: DicomInfo, bytes: Uint8Array, opts: Deidenti
 }
 
 /** A kept attribute re-encoded little endian with an explicit VR; LUT sequence items filtered. */
-function copyElement(ds: DataSet, el: Element, tag: number, bigEndian: boolean): DicomElement | undefined {
+export function copyElement(
+  ds: DataSet,
+  el: Element,
+  tag: number,
+  bigEndian: boolean,
+): DicomElement | undefined {
   // The dictionary VR wins: a VR read from the file may be garbage or a long-length VR that
   // dicom-parser itself does not know (UV, SV, OV), and the writer must only emit real ones.
   let vr = KNOWN_VR.get(tag) ?? (el.vr && VALID_VRS.has(el.vr) ? el.vr : 'UN');

@@ -5,14 +5,22 @@ import { BlobStore } from './blob-store.js';
 import { createFrameDecoders } from './codecs/frame-decoders.js';
 import type { DeidProfile } from './deidentify.js';
 import { createDicomImporter, type DicomImporter } from './import-service.js';
-import { ThumbnailCache } from './thumbnail-cache.js';
+import { DerivedFileCache } from './derived-cache.js';
+import { renderPreview } from './preview.js';
+import { renderThumbnail } from './thumbnail.js';
 import { loadUidKey } from './uid-key.js';
+
+/** Longest side of worklist thumbnails, in pixels. */
+export const THUMBNAIL_SIDE = 256;
 
 /** Everything that reads or writes DICOM files under the data directory. */
 export interface DicomServices {
   /** De-identified files, `<dataDir>/dicom/ab/cdef...`. */
   readonly blobs: BlobStore;
-  readonly thumbnails: ThumbnailCache;
+  /** 256 px PNGs for worklists. */
+  readonly thumbnails: DerivedFileCache;
+  /** Quarter-resolution DICOM files the viewer paints first (preview.ts). */
+  readonly previews: DerivedFileCache;
   readonly importer: DicomImporter;
   /** Where uploads are spooled before import (same disk as the store). */
   readonly spoolDir: string;
@@ -30,13 +38,17 @@ export function createDicomServices(options: {
 }): DicomServices {
   const blobs = new BlobStore(path.join(options.dataDir, 'dicom'));
   const thumbs = new BlobStore(path.join(options.dataDir, 'thumbnails'), '.png');
+  const previews = new BlobStore(path.join(options.dataDir, 'previews'), '.dcm');
   // One set of WASM codecs for import checks and thumbnails: each codec loads once.
   const decoders = createFrameDecoders();
   // Uploads and writes a killed process left behind; a failure here only costs disk space.
   blobs.sweepTemp().catch((error: unknown) => options.log?.warn({ err: error }, 'DICOM temp sweep failed'));
   return {
     blobs,
-    thumbnails: new ThumbnailCache(blobs, thumbs, decoders),
+    thumbnails: new DerivedFileCache(blobs, thumbs, (bytes) =>
+      renderThumbnail(bytes, { maxSide: THUMBNAIL_SIDE, decoders }),
+    ),
+    previews: new DerivedFileCache(blobs, previews, (bytes) => renderPreview(bytes, { decoders })),
     importer: createDicomImporter({
       files: options.files,
       blobs,

@@ -11,3 +11,4 @@ export * from './voi.js';
 export * from './display-lut.js';
 export * from './window-presets.js';
 export * from './codestream-size.js';
+export * from './preview.js';

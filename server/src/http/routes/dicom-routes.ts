@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import fastifyMultipart from '@fastify/multipart';
+import { hasPreview } from '@cxr/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ScanFile, ScanFilesStore } from '../../db/scan-files-store.js';
 import type { ScansStore } from '../../db/scans-store.js';
@@ -27,7 +28,7 @@ export interface DicomRouteDeps {
 const IMMUTABLE = 'private, max-age=31536000, immutable';
 
 /**
- * Serving of stored DICOM files and thumbnails, and the body parsers for DICOM uploads. Returns
+ * Serving of stored DICOM files, thumbnails and first-paint previews, and the body parsers for DICOM uploads. Returns
  * the upload handler, which `POST /api/scans` (scan-routes) calls for non-JSON bodies: one URL
  * creates a scan whichever way it arrives.
  */
@@ -96,10 +97,27 @@ export async function dicomRoutes(app: FastifyInstance, deps: DicomRouteDeps) {
     if (etagMatches(req.headers['if-none-match'], etag)) return cacheHeaders(reply, etag).status(304).send();
     const png = await deps.dicom.thumbnails.pathFor(file.sha256);
     if (!png.ok) throw new ApiError(png.error.status, png.error.code, png.error.message);
+    // A worklist shows thumbnails before a scan is opened: have its preview ready by then.
+    if (hasPreview(file.rows, file.columns)) void deps.dicom.previews.pathFor(file.sha256).catch(() => {});
     // A few kilobytes: sent whole, so the response is complete the moment it is written.
     return cacheHeaders(reply, etag)
       .type('image/png')
       .send(await fs.promises.readFile(png.value));
+  });
+
+  app.get<{ Params: { scanId: string } }>('/api/scans/:scanId/preview', async (req, reply) => {
+    const file = await authorizedFile(req);
+    if (!hasPreview(file.rows, file.columns)) {
+      throw new ApiError(404, 'not_found', 'no preview: the image is small enough to load whole from /dicom');
+    }
+    const etag = `"preview-${file.sha256}"`;
+    if (etagMatches(req.headers['if-none-match'], etag)) return cacheHeaders(reply, etag).status(304).send();
+    const preview = await deps.dicom.previews.pathFor(file.sha256);
+    if (!preview.ok) throw new ApiError(preview.error.status, preview.error.code, preview.error.message);
+    // About a megabyte: sent whole.
+    return cacheHeaders(reply, etag)
+      .type('application/dicom')
+      .send(await fs.promises.readFile(preview.value));
   });
 
   return createUploadHandler({
