@@ -44,6 +44,7 @@ const EnvSchema = z.object({
   WS_KEEPALIVE_MS: z.coerce.number().int().positive().default(10_000),
   ROOM_IDLE_UNLOAD_MS: z.coerce.number().int().nonnegative().default(30_000),
   COMPACT_AFTER_UPDATES: z.coerce.number().int().positive().default(2000),
+  SQLITE_THREAD_BATCH: z.coerce.number().int().positive().default(8),
   HTTP_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -106,6 +107,8 @@ export interface Config {
   readonly wsKeepaliveMs: number;
   readonly roomIdleUnloadMs: number;
   readonly compactAfterUpdates: number;
+  /** SQLite: batches of at least this many updates are stored by the writer thread. */
+  readonly sqliteThreadBatch: number;
   readonly httpBodyLimitBytes: number;
   /** Largest DICOM file accepted by upload (each part of a multipart upload); larger is 413. */
   readonly maxUploadBytes: number;
@@ -161,6 +164,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       wsKeepaliveMs: e.WS_KEEPALIVE_MS,
       roomIdleUnloadMs: e.ROOM_IDLE_UNLOAD_MS,
       compactAfterUpdates: e.COMPACT_AFTER_UPDATES,
+      sqliteThreadBatch: e.SQLITE_THREAD_BATCH,
       httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       maxUploadFiles: e.MAX_UPLOAD_FILES,

@@ -16,7 +16,7 @@ import { UpdateWriter } from './collab/update-writer.js';
 import { auditedSink } from './collab/audited-sink.js';
 import { AuditStore } from './db/audit-store.js';
 import { sqliteUpdateSink } from './db/sqlite-update-sink.js';
-import { startSqliteWriter } from './db/sqlite-writer.js';
+import { bySize, startSqliteWriter } from './db/sqlite-writer.js';
 import { type Fanout, createRedisFanout } from './collab/fanout.js';
 import { type YjsEndpoint, attachYjsEndpoint } from './collab/ws-endpoint.js';
 import type { Config } from './config.js';
@@ -125,17 +125,20 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
 
   // Every stored edit also gets its entry in the scan's hash-chained audit log, atomically.
   const audit = new AuditStore(stores.db.kysely, stores.db.dialect);
-  // SQLite files are written from a thread of their own; an in-memory database cannot be shared.
+  // SQLite: small batches on this thread, large ones (a busy server) on a writer thread of their
+  // own; an in-memory database cannot be shared with a thread.
   const writerThread =
     stores.db.sqliteFile !== undefined
       ? startSqliteWriter(stores.db.sqliteFile, (err) => log.error({ err }, 'update writer thread failed'))
       : undefined;
+  const sqliteSink = stores.db.sqlite ? sqliteUpdateSink(stores.db.sqlite) : undefined;
   const writer = new UpdateWriter(
     timedSink(
-      writerThread ??
-        (stores.db.sqlite
-          ? sqliteUpdateSink(stores.db.sqlite)
-          : auditedSink(stores.db.kysely, stores.docs, audit)),
+      sqliteSink
+        ? writerThread
+          ? bySize(sqliteSink, writerThread, config.sqliteThreadBatch)
+          : sqliteSink
+        : auditedSink(stores.db.kysely, stores.docs, audit),
       metrics,
     ),
     log,

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { AuditStore, verifyChain } from '../src/db/audit-store.js';
 import type { StoredUpdate } from '../src/db/doc-store.js';
-import { type SqliteWriter, startSqliteWriter } from '../src/db/sqlite-writer.js';
+import type { UpdateSink } from '../src/collab/update-writer.js';
+import { type SqliteWriter, bySize, startSqliteWriter } from '../src/db/sqlite-writer.js';
 import { type Stores, openStores } from '../src/db/stores.js';
 import { tempDir } from './helpers/test-server.js';
 
@@ -112,6 +113,20 @@ describe('SQLite writer thread', () => {
     ]);
     expect(results[0]).toBe('locked');
     expect(typeof results[1]).toBe('number');
+  });
+
+  it('R-STORE-5: batches of at least the threshold go to the thread, smaller ones stay on the main connection', async () => {
+    const seen: string[] = [];
+    const recorder = (name: string): UpdateSink => ({
+      append: async (batch) => {
+        seen.push(`${name}:${batch.length}`);
+        return batch.map(() => 0);
+      },
+    });
+    const sink = bySize(recorder('main'), recorder('thread'), 8);
+    const one: StoredUpdate = { room, data: new Uint8Array([0, 0]), userId: null };
+    for (const n of [1, 7, 8, 30]) await sink.append(Array(n).fill(one));
+    expect(seen).toEqual(['main:1', 'main:7', 'thread:8', 'thread:30']);
   });
 
   it('refuses appends after close with a clear error', async () => {

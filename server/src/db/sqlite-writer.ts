@@ -97,3 +97,15 @@ export function startSqliteWriter(file: string, onThreadError: (error: unknown) 
     },
   };
 }
+
+/**
+ * Sends batches of at least `threshold` updates to `large` and smaller ones to `small`. A
+ * thread hop costs a lightly loaded room more than the write itself; under load batches grow
+ * and go to the thread, where they no longer hold up the event loop. The UpdateWriter stores
+ * one batch at a time, so the two never write at once and batches keep their order.
+ */
+export function bySize(small: UpdateSink, large: UpdateSink, threshold: number): UpdateSink {
+  return {
+    append: (batch) => (batch.length >= threshold ? large : small).append(batch),
+  };
+}

@@ -263,6 +263,16 @@ export const OPERATIONS: readonly Operation[] = [
     ok: { status: 200, description: 'PNG' },
     errors: FORBIDDEN_404,
   },
+  {
+    method: 'GET',
+    url: '/api/scans/:scanId/preview',
+    tag: 'scans',
+    summary: 'A quarter-resolution DICOM the viewer paints first (the level shown at fit)',
+    who: 'admins; members of a session with the scan',
+    produces: 'application/dicom',
+    ok: { status: 200, description: 'the preview (304 when unchanged)' },
+    errors: { ...FORBIDDEN_404, 404: 'unknown scan, no file, or under 256 px a side (loads whole)' },
+  },
   // lock and consensus
   {
     method: 'POST',
