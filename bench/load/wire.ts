@@ -88,6 +88,9 @@ export function moveSeqIn(frame: Buffer, base: number): number {
   const tag = frame[at + MARKER.length];
   const pos = at + MARKER.length + 1;
   if (tag === 123) return frame.readDoubleBE(pos) - base;
+  // lib0 writes a number that a float32 holds exactly as one (a multiple of 2^17 at today's
+  // epoch milliseconds): one move in every 131,072 ms of base.
+  if (tag === 124) return frame.readFloatBE(pos) - base;
   if (tag === 125) {
     const decoder = decoding.createDecoder(frame.subarray(pos));
     return decoding.readVarInt(decoder) - base;

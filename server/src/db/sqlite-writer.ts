@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { UpdateSink } from '../collab/update-writer.js';
 import type { AppendResult, StoredUpdate } from './doc-store.js';
@@ -33,7 +34,7 @@ export interface SqliteWriter extends UpdateSink {
  * the next batch starts a new thread.
  */
 export function startSqliteWriter(file: string, onThreadError: (error: unknown) => void): SqliteWriter {
-  const entry = ENTRY.pathname;
+  const entry = fileURLToPath(ENTRY);
   const tsx = entry.endsWith('.ts') ? createRequire(import.meta.url).resolve('tsx/cjs/api') : undefined;
   const waiting = new Map<number, Waiting>();
   let nextId = 1;

@@ -25,7 +25,8 @@ const REPLACED = new Set<number>([TAG.Rows, TAG.Columns, TAG.PixelData]);
  * step, so the viewer can paint it first and swap in the full image when it arrives without
  * any visible change at fit-to-window. A file with neither a window nor a VOI LUT gets the
  * window the viewer would compute from the full image's histogram, so the first paint and the
- * final one use the same window.
+ * final one use the same window. Pixel Spacing stays the full image's: the file only ever
+ * stands in for that image (the viewer gives it the full size back), it is not a study object.
  */
 export async function renderPreview(
   bytes: Uint8Array,
