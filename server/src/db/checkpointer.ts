@@ -8,7 +8,13 @@ const Database = require(workerData.module);
 const db = new Database(workerData.file);
 db.pragma('busy_timeout = 2000');
 const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (error) { parentPort.postMessage(String(error)); }
+  try {
+    const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+    // Under a steady stream of writes a passive checkpoint never finds the log fully copied at
+    // the moment a writer starts, so the log is never rewound and grows without end. Past the
+    // bound, wait for the writers (busy_timeout) and truncate it: the copy is mostly done.
+    if (result && result.log > workerData.truncateFrames) db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch (error) { parentPort.postMessage(String(error)); }
 }, workerData.intervalMs);
 parentPort.on('message', (message) => {
   if (message !== 'stop') return;
@@ -19,15 +25,28 @@ parentPort.on('message', (message) => {
 });
 `;
 
+/** Past this many frames (about 64 MB at 4 KiB pages) the log is truncated, not just copied. */
+export const WAL_TRUNCATE_FRAMES = 16_384;
+
 /**
  * Moves SQLite's WAL checkpoints off the event loop: automatic checkpoints run inside commits
  * on the main thread and their fsyncs stall every room for milliseconds. The main connection
  * turns them off; this worker, with its own connection, checkpoints passively every interval.
  */
-export function startCheckpointer(file: string, intervalMs: number, onError: (message: string) => void) {
+export function startCheckpointer(
+  file: string,
+  intervalMs: number,
+  onError: (message: string) => void,
+  truncateFrames = WAL_TRUNCATE_FRAMES,
+) {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { file, module: createRequire(import.meta.url).resolve('better-sqlite3'), intervalMs },
+    workerData: {
+      file,
+      module: createRequire(import.meta.url).resolve('better-sqlite3'),
+      intervalMs,
+      truncateFrames,
+    },
   });
   worker.on('message', (message: unknown) => onError(String(message)));
   worker.on('error', (error) => onError(String(error)));
