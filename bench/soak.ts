@@ -5,7 +5,7 @@
  * 10 s and reports the peak RSS drift (peak of the last window vs peak of the first window after
  * the warm-up; target < 10%) and lost moves (target 0).
  *
- *   npx tsx bench/soak.ts [--rooms 200] [--minutes 30] [--full-rooms 3]
+ *   npx tsx bench/soak.ts [--rooms 200] [--minutes 30] [--full-rooms 3] [--data-root /dev/shm]
  *
  * 127.0.0.1 only; bounded; stops by itself; the temp DATA_DIR is removed.
  */
@@ -33,6 +33,8 @@ const { values: args } = parseArgs({
     rooms: { type: 'string', default: '200' },
     minutes: { type: 'string', default: '30' },
     'full-rooms': { type: 'string', default: '3' },
+    /** Where the server's DATA_DIR is made (a tmpfs such as /dev/shm takes the disk out). */
+    'data-root': { type: 'string', default: os.tmpdir() },
   },
 });
 const ROOMS = Number(args.rooms);
@@ -137,7 +139,7 @@ function drive(rooms: RoomRun[]): Promise<void> {
 
 async function main(): Promise<void> {
   process.setMaxListeners(0);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-soak-'));
+  const dataDir = fs.mkdtempSync(path.join(args['data-root'] ?? os.tmpdir(), 'cxr-soak-'));
   guard((SECONDS + 300) * 1000, () => fs.rmSync(dataDir, { recursive: true, force: true }));
   const port = await freePort();
   const server = await startServer(port, dataDir);

@@ -212,6 +212,12 @@ const HTTP: readonly HttpRow[] = [
     expect: PANEL_AND_ADMIN,
   },
   {
+    route: 'GET /api/scans/:scanId/preview',
+    note: '',
+    request: (w) => get(`/api/scans/${w.dicomScan}/preview`, true)(),
+    expect: PANEL_AND_ADMIN,
+  },
+  {
     route: 'POST /api/sessions/:sessionId/scans/:scanId/lock',
     note: 'admins unlock, they do not lock',
     request: (w) => ({ method: 'POST', url: `/api/sessions/${w.live}/scans/${w.plainScan}/lock` }),
@@ -354,9 +360,10 @@ const SOCKET: Readonly<Record<keyof ClientToServerEvents, SocketRow>> = {
 let dicomSeed = 0;
 function dicomFile(): Uint8Array {
   dicomSeed += 1;
+  // Large enough to have a first-paint preview (256 px a side).
   return makeSyntheticChest({
-    rows: 64,
-    columns: 60,
+    rows: 260,
+    columns: 256,
     seed: dicomSeed,
     sopInstanceUid: `1.2.826.0.1.3680043.2.1125.77.${process.pid}.${dicomSeed}`,
   }).bytes;
