@@ -177,9 +177,14 @@ test('five readers and a moderator reach consensus, lock, and the audit chain ve
     'true',
   );
 
-  // The server's audit chain for the scan (edits, votes, decisions, lock) verifies.
+  // The server's audit chain for the scan (edits, votes, decisions, lock) verifies; the lock
+  // compacted the log first, so the readers' edits are in it and nothing is left pending.
   const audit = await panel.audit(scan1);
   expect(audit.verified).toBe(true);
+  const kinds = (audit.entries as Array<{ kind: string }>).map((e) => e.kind);
+  expect(kinds).toContain('edit');
+  expect(kinds.at(-1)).toBe('lock');
+  expect(audit.pendingEdits).toEqual([]);
 
   await Promise.all(pages.map((p) => p.context.close()));
 });

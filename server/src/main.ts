@@ -13,8 +13,6 @@ import { RoomRegistry } from './collab/room-registry.js';
 import { type ScanDocPort, createScanDocPort } from './collab/scan-doc-port.js';
 import type { RoomKey } from './db/doc-store.js';
 import { UpdateWriter } from './collab/update-writer.js';
-import { auditedSink } from './collab/audited-sink.js';
-import { AuditStore } from './db/audit-store.js';
 import { sqliteUpdateSink } from './db/sqlite-update-sink.js';
 import { bySize, startSqliteWriter } from './db/sqlite-writer.js';
 import { type Fanout, createRedisFanout } from './collab/fanout.js';
@@ -123,8 +121,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   );
   const tokens = new TokenService(loadSigningKey(config.dataDir, config.tokenSecret), config.tokenTtlSeconds);
 
-  // Every stored edit also gets its entry in the scan's hash-chained audit log, atomically.
-  const audit = new AuditStore(stores.db.kysely, stores.db.dialect);
+  const audit = stores.audit;
   // SQLite: small batches on this thread, large ones (a busy server) on a writer thread of their
   // own; an in-memory database cannot be shared with a thread.
   const writerThread =
@@ -138,13 +135,14 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
         ? writerThread
           ? bySize(sqliteSink, writerThread, config.sqliteThreadBatch)
           : sqliteSink
-        : auditedSink(stores.db.kysely, stores.docs, audit),
+        : { append: (batch) => stores.docs.append(batch) },
       metrics,
     ),
     log,
   );
   const changeListeners: Array<(key: RoomKey, change: DocChange) => void> = [];
   const compactions = serialQueue();
+  const compactFromLog = (key: RoomKey) => compactions.run(() => stores.docs.compact(key));
   // Several nodes share live document updates through Redis; one node needs none.
   const fanout: Fanout | undefined = config.redisUrl
     ? await createRedisFanout(
@@ -179,7 +177,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     },
     loadDoc: (key) => stores.docs.load(key),
     // One compaction at a time: each is a burst of deletes that would otherwise pile up.
-    compact: (key) => compactions.run(() => stores.docs.compact(key)),
+    compact: compactFromLog,
     compactWith: (key, state, uptoSeq) => compactions.run(() => stores.docs.compactWith(key, state, uptoSeq)),
     writer,
     log,
@@ -193,7 +191,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     fanout,
     metrics,
   });
-  const locks = countedLocks(createLockService(rooms, stores.consensus), metrics);
+  const locks = countedLocks(createLockService(rooms, stores.consensus, compactFromLog), metrics);
   const scanDocs = createScanDocPort(rooms, locks, changeListeners);
   const blind = createBlindStage(rooms, stores.sessions);
 
@@ -290,7 +288,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     socketConnections: () => realtime.localSockets,
     roomsLoaded: () => rooms.loadedCount,
   });
-  auditRoutes(app, { audit: realtime.audit, sessions: stores.sessions, requireUser });
+  auditRoutes(app, { audit: realtime.audit, docs: stores.docs, sessions: stores.sessions, requireUser });
   // Revoked access closes Yjs connections on every node (realtime relays it to the others).
   realtime.onRevoke((r) => {
     const key = r.code === 'unauthenticated' ? 'UNAUTHENTICATED' : 'FORBIDDEN';

@@ -38,7 +38,7 @@ describe('SQLite writer thread', () => {
     return out;
   }
 
-  it('R-STORE-5: stores batches in order with chained edit entries, readable from the main connection', async () => {
+  it('R-STORE-5, R-AUDIT-9: stores batches in order with senders, readable from the main connection; compaction chains the edits', async () => {
     const updates = edits(20);
     const first = await writer.append(updates.slice(0, 10).map((data) => ({ room, data, userId: 'r1' })));
     const second = await writer.append(updates.slice(10).map((data) => ({ room, data, userId: 'r2' })));
@@ -53,20 +53,32 @@ describe('SQLite writer thread', () => {
     for (const u of updates) Y.applyUpdate(reference, u);
     expect(doc.getMap('findings').toJSON()).toEqual(reference.getMap('findings').toJSON());
 
+    const pending = await stores.docs.pendingEdits(room);
+    expect(pending.map((p) => [p.actor, p.summary.count])).toEqual([
+      ['r1', 10],
+      ['r2', 10],
+    ]);
+    await stores.docs.compact(room);
     const entries = await new AuditStore(stores.db.kysely, stores.db.dialect).list(
       room.sessionId,
       room.scanId,
     );
-    expect(entries.map((e) => e.actor)).toEqual([...Array(10).fill('r1'), ...Array(10).fill('r2')]);
+    expect(entries.map((e) => [e.kind, e.actor, (e.payload as { count: number }).count])).toEqual([
+      ['edit', 'r1', 10],
+      ['edit', 'r2', 10],
+    ]);
+    expect(entries.map((e) => e.payload)).toEqual(pending.map((p) => p.summary));
     expect(verifyChain(entries)).toEqual({ verified: true });
+    expect(await stores.docs.pendingEdits(room)).toEqual([]);
   });
 
   it('R-STORE-5: the thread and main-connection transactions interleave without failing or breaking the chain', async () => {
     const audit = new AuditStore(stores.db.kysely, stores.db.dialect);
     const chain = { sessionId: 'shared-chain', scanId: 'scan' };
     const updates = edits(200);
-    // Both sides append to the same audit chain at once: the writer's edit entries and the
-    // main connection's read-then-write transactions (vote entries).
+    // Both connections write at once: the thread stores updates while the main connection runs
+    // read-then-write transactions on the same scan (vote entries, and compactions that read
+    // the log and chain its edits).
     const threadSide = (async () => {
       const results = [];
       for (let i = 0; i < updates.length; i += 10) {
@@ -80,20 +92,33 @@ describe('SQLite writer thread', () => {
     // Each main-side transaction reads first and writes after a pause, the pattern that fails
     // (SQLITE_BUSY) when the other connection commits in between a DEFERRED transaction's steps.
     const mainSide = Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        audit.append([{ ...chain, kind: 'vote-cast', actor: 'r2', payload: { i } }], async (tx) => {
-          await tx.selectFrom('audit_heads').selectAll().execute();
-          await new Promise((resolve) => setTimeout(resolve, 1));
-        }),
-      ),
+      Array.from({ length: 40 }, async (_, i) => {
+        const voted = await audit.append(
+          [{ ...chain, kind: 'vote-cast', actor: 'r2', payload: { i } }],
+          async (tx) => {
+            await tx.selectFrom('audit_heads').selectAll().execute();
+            await new Promise((resolve) => setTimeout(resolve, 1));
+          },
+        );
+        if (i % 8 === 0) await stores.docs.compact(chain);
+        return voted;
+      }),
     );
     const [stored, voted] = await Promise.all([threadSide, mainSide]);
     expect(stored).toHaveLength(200);
     expect(stored.every((s) => typeof s === 'number')).toBe(true);
     expect(voted).toHaveLength(40);
+    await stores.docs.compact(chain);
     const entries = await audit.list(chain.sessionId, chain.scanId);
-    expect(entries).toHaveLength(240);
-    expect(entries.filter((e) => e.kind === 'edit')).toHaveLength(200);
+    expect(entries.filter((e) => e.kind === 'vote-cast')).toHaveLength(40);
+    // The edit entries cover every stored update exactly once, in order.
+    const covered = entries
+      .filter((e) => e.kind === 'edit')
+      .map((e) => e.payload as { fromSeq: number; toSeq: number; count: number });
+    expect(covered.reduce((sum, e) => sum + e.count, 0)).toBe(200);
+    expect(covered.map((e) => e.fromSeq)).toEqual([...covered.map((e) => e.fromSeq)].sort((a, b) => a - b));
+    expect(covered[0]!.fromSeq).toBe(stored[0]);
+    expect(covered.at(-1)!.toSeq).toBe(stored.at(-1));
     expect(verifyChain(entries)).toEqual({ verified: true });
   });
 

@@ -1,7 +1,7 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORAGE_BACKENDS } from './helpers/storage-backends.js';
 import * as Y from 'yjs';
-import { auditedSink } from '../src/collab/audited-sink.js';
 import type { UpdateSink } from '../src/collab/update-writer.js';
 import { AuditStore, verifyChain } from '../src/db/audit-store.js';
 import { sqliteUpdateSink } from '../src/db/sqlite-update-sink.js';
@@ -150,37 +150,73 @@ describe.each(backends)('storage contract: $name', ({ open }) => {
     expect(typeof results[1]).toBe('number');
   });
 
-  it('R-AUDIT-9: the update sink stores updates with chained edit entries and refuses locked scans', async () => {
+  it('R-AUDIT-9: updates are stored with their senders; each compaction chains one edit entry per member', async () => {
     const audit = new AuditStore(stores.db.kysely, stores.db.dialect);
     // SQLite uses prepared statements on its connection; PostgreSQL the Kysely path.
     const sink: UpdateSink = stores.db.sqlite
       ? sqliteUpdateSink(stores.db.sqlite)
-      : auditedSink(stores.db.kysely, stores.docs, audit);
+      : { append: (batch) => stores.docs.append(batch) };
     const open = { sessionId: 'sink-session', scanId: 'sink-scan' };
     const doc = new Y.Doc();
     const updates: Uint8Array[] = [];
     doc.on('update', (u: Uint8Array) => updates.push(u));
-    for (let i = 0; i < 5; i++) doc.getMap('findings').set('k', { i });
+    for (let i = 0; i < 10; i++) doc.getMap('findings').set('k', { i });
     const results = await sink.append([
-      ...updates.map((data) => ({ room: open, data, userId: 'writer' })),
+      ...updates.slice(0, 5).map((data) => ({ room: open, data, userId: 'writer' })),
       { room: open, data: new Uint8Array([0, 0]), userId: null },
+      ...updates.slice(5, 7).map((data) => ({ room: open, data, userId: 'second' })),
     ]);
     expect(results.every((r) => typeof r === 'number')).toBe(true);
-    // Two chains in one batch: each head moves on its own.
-    const other = { sessionId: 'sink-session', scanId: 'sink-scan-2' };
-    const more = await sink.append([
-      { room: open, data: updates[0]!, userId: 'writer' },
-      { room: other, data: updates[1]!, userId: 'writer' },
-      { room: other, data: updates[2]!, userId: 'writer' },
+    const seqs = results as number[];
+
+    // Not yet compacted: listed as pending, not in the chain. The server's own write is no edit.
+    const pending = await stores.docs.pendingEdits(open);
+    expect(pending.map((p) => [p.actor, p.summary.count, p.summary.fromSeq, p.summary.toSeq])).toEqual([
+      ['writer', 5, seqs[0], seqs[4]],
+      ['second', 2, seqs[6], seqs[7]],
     ]);
-    expect(more.every((r) => typeof r === 'number')).toBe(true);
-    const otherEntries = await audit.list(other.sessionId, other.scanId);
-    expect(otherEntries.map((e) => e.seq)).toEqual([1, 2]);
-    expect(verifyChain(otherEntries)).toEqual({ verified: true });
-    const entries = await audit.list(open.sessionId, open.scanId);
-    expect(entries.map((e) => e.kind)).toEqual(['edit', 'edit', 'edit', 'edit', 'edit', 'edit']);
-    expect(entries.map((e) => (e.payload as { seq: number }).seq)).toEqual([...results.slice(0, 5), more[0]]);
+    expect(await audit.list(open.sessionId, open.scanId)).toEqual([]);
+
+    await stores.docs.compact(open);
+    let entries = await audit.list(open.sessionId, open.scanId);
+    expect(entries.map((e) => [e.kind, e.actor])).toEqual([
+      ['edit', 'writer'],
+      ['edit', 'second'],
+    ]);
+    expect(entries.map((e) => e.payload)).toEqual(pending.map((p) => p.summary));
+    // The digest covers the member's updates in order, each as a 4-byte length and its bytes.
+    const digest = createHash('sha256');
+    for (const u of updates.slice(0, 5)) digest.update(Buffer.from([0, 0, 0, u.byteLength])).update(u);
+    expect((entries[0]!.payload as { sha256: string }).sha256).toBe(digest.digest('hex'));
+    expect((entries[0]!.payload as { bytes: number }).bytes).toBe(
+      updates.slice(0, 5).reduce((n, u) => n + u.byteLength, 0),
+    );
+    expect(await stores.docs.pendingEdits(open)).toEqual([]);
+
+    // A room compacting from its own state chains the same way.
+    const later = (await sink.append(
+      updates.slice(7).map((data) => ({ room: open, data, userId: 'writer' })),
+    )) as number[];
+    const full = Y.encodeStateAsUpdate(doc);
+    expect(await stores.docs.compactWith(open, full, later.at(-1)!)).toEqual({ compacted: 3 });
+    entries = await audit.list(open.sessionId, open.scanId);
+    expect(entries.map((e) => [e.actor, (e.payload as { count: number }).count])).toEqual([
+      ['writer', 5],
+      ['second', 2],
+      ['writer', 3],
+    ]);
     expect(verifyChain(entries)).toEqual({ verified: true });
+
+    // An older state never replaces a snapshot that covers more of the log.
+    const older = new Y.Doc();
+    for (const u of updates.slice(0, 8)) Y.applyUpdate(older, u);
+    expect(await stores.docs.compactWith(open, Y.encodeStateAsUpdate(older), later[0]!)).toEqual({
+      compacted: 0,
+    });
+    const loaded = await stores.docs.load(open);
+    const restored = new Y.Doc();
+    if (loaded.snapshot) Y.applyUpdate(restored, loaded.snapshot);
+    expect(restored.getMap('findings').toJSON()).toEqual({ k: { i: 9 } });
 
     const session = (await stores.sessions.listIds('', true))[0]!;
     const refused = await sink.append([

@@ -59,11 +59,16 @@ export function undecidedTargets(doc: Y.Doc): Decision['target'][] {
 
 /**
  * Freezing a scan: refuse every later edit at once (synchronously, so nothing slips in), wait
- * until everything accepted before is stored, then store the consensus record, the lock flag
+ * until everything accepted before is stored and compacted, then store the consensus record, the lock flag
  * and the document's lock state in one transaction, and only then show the lock to clients.
  * Unlocking (admins) reopens the scan; the old record stays and the next lock is a new version.
  */
-export function createLockService(registry: RoomRegistry, store: ConsensusStore): LockService {
+export function createLockService(
+  registry: RoomRegistry,
+  store: ConsensusStore,
+  /** Folds the stored log into the snapshot and its edits into the audit chain (R-AUDIT-9). */
+  compact: (key: RoomKey) => Promise<unknown>,
+): LockService {
   const withRoom = async <T>(key: RoomKey, run: (room: Room) => Promise<Result<T, LockError>>) => {
     const acquired = await registry.acquire(key);
     if (!acquired.ok) {
@@ -109,6 +114,8 @@ export function createLockService(registry: RoomRegistry, store: ConsensusStore)
             });
           }
           await room.whenDurable();
+          // Every edit before the lock goes into the audit chain ahead of the `lock` entry.
+          await compact(key);
           const version = room.lockVersion + 1;
           const lockedAt = Date.now();
           const record = buildConsensusRecord(room.doc, {

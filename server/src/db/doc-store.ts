@@ -1,6 +1,9 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Transaction, sql } from 'kysely';
 import * as Y from 'yjs';
+import type { AuditStore } from './audit-store.js';
 import type { DialectName } from './database.js';
+import { type LoggedUpdate, editEntries, summariseEdits } from './edit-summary.js';
+import type { LiveTables } from './live-tables.js';
 import type { Database } from './schema.js';
 
 export interface RoomKey {
@@ -23,11 +26,17 @@ export interface LoadedDoc {
   readonly logLength: number;
 }
 
-/** Scan documents as a snapshot plus an append-only log of accepted updates. */
+/**
+ * Scan documents as a snapshot plus an append-only log of accepted updates, each with its
+ * sender and time. Compaction folds the log into the snapshot and, in the same transaction,
+ * turns who sent what into `edit` entries of the scan's audit chain, so that record outlives
+ * the rows it came from (R-AUDIT-9).
+ */
 export class DocStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectName,
+    private readonly audit: AuditStore,
   ) {}
 
   async load(room: RoomKey): Promise<LoadedDoc> {
@@ -114,20 +123,13 @@ export class DocStore {
         .where('session_id', '=', room.sessionId)
         .where('scan_id', '=', room.scanId)
         .executeTakeFirst();
-      const uptoSeq = snapshot ? Number(snapshot.upto_seq) : 0;
-      const rows = await tx
-        .selectFrom('doc_updates')
-        .select(['seq', 'data'])
-        .where('session_id', '=', room.sessionId)
-        .where('scan_id', '=', room.scanId)
-        .where('seq', '>', uptoSeq)
-        .orderBy('seq')
-        .execute();
+      const rows = await loggedSince(tx, room, snapshot ? Number(snapshot.upto_seq) : 0);
       if (rows.length === 0) return { compacted: 0 };
-      const parts = rows.map((r) => new Uint8Array(r.data));
+      const parts = rows.map((r) => r.data);
       if (snapshot) parts.unshift(new Uint8Array(snapshot.data));
       const merged = Y.mergeUpdates(parts);
-      await replaceLog(tx, room, merged, Number(rows[rows.length - 1]!.seq));
+      await this.auditEdits(tx, room, rows);
+      await replaceLog(tx, room, merged, rows[rows.length - 1]!.seq);
       return { compacted: rows.length };
     });
   }
@@ -136,8 +138,39 @@ export class DocStore {
    * Replaces the log up to `uptoSeq` by `state`, which the caller guarantees holds exactly the
    * updates up to it (a single node, nothing in flight): no rows to read or merge.
    */
-  async compactWith(room: RoomKey, state: Uint8Array, uptoSeq: number): Promise<void> {
-    await this.db.transaction().execute((tx) => replaceLog(tx, room, state, uptoSeq));
+  async compactWith(room: RoomKey, state: Uint8Array, uptoSeq: number): Promise<{ compacted: number }> {
+    return this.db.transaction().execute(async (tx) => {
+      const snapshot = await tx
+        .selectFrom('doc_snapshots')
+        .select('upto_seq')
+        .where('session_id', '=', room.sessionId)
+        .where('scan_id', '=', room.scanId)
+        .executeTakeFirst();
+      const from = snapshot ? Number(snapshot.upto_seq) : 0;
+      // A compaction that merged from the log (a lock) may have got further meanwhile: this
+      // older state must not replace it, or the updates between would be lost.
+      if (from >= uptoSeq) return { compacted: 0 };
+      const rows = (await loggedSince(tx, room, from)).filter((r) => r.seq <= uptoSeq);
+      await this.auditEdits(tx, room, rows);
+      await replaceLog(tx, room, state, uptoSeq);
+      return { compacted: rows.length };
+    });
+  }
+
+  /** Members' updates still in the log (not yet compacted into the audit chain), per member. */
+  async pendingEdits(room: RoomKey) {
+    const snapshot = await this.db
+      .selectFrom('doc_snapshots')
+      .select('upto_seq')
+      .where('session_id', '=', room.sessionId)
+      .where('scan_id', '=', room.scanId)
+      .executeTakeFirst();
+    return summariseEdits(await loggedSince(this.db, room, snapshot ? Number(snapshot.upto_seq) : 0));
+  }
+
+  private async auditEdits(tx: Transaction<Database>, room: RoomKey, rows: readonly LoggedUpdate[]) {
+    const entries = editEntries(room, rows);
+    if (entries.length > 0) await this.audit.appendIn(tx.withTables<LiveTables>(), entries);
   }
 
   /** Which of these scans are locked (PostgreSQL: `FOR SHARE`, serialised with the lock's UPDATE). */
@@ -157,6 +190,24 @@ export class DocStore {
     const rows = await query.execute();
     return new Set(rows.map((r) => roomName({ sessionId: r.session_id, scanId: r.scan_id })));
   }
+}
+
+/** The log after `afterSeq`, in order, with senders and times. */
+async function loggedSince(db: Kysely<Database>, room: RoomKey, afterSeq: number): Promise<LoggedUpdate[]> {
+  const rows = await db
+    .selectFrom('doc_updates')
+    .select(['seq', 'data', 'user_id', 'created_at'])
+    .where('session_id', '=', room.sessionId)
+    .where('scan_id', '=', room.scanId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .execute();
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    userId: r.user_id,
+    createdAt: r.created_at,
+    data: new Uint8Array(r.data),
+  }));
 }
 
 /** Inside a transaction: `state` becomes the snapshot and the log up to `uptoSeq` goes. */

@@ -1,16 +1,13 @@
-import { createHash } from 'node:crypto';
 import type SQLite from 'better-sqlite3';
-import canonicalize from 'canonicalize';
-import { GENESIS_HASH, auditHash } from './audit-store.js';
 import type { AppendResult, StoredUpdate } from './doc-store.js';
 
 /**
  * The update path's write on SQLite: one synchronous transaction per batch with statements
  * prepared once (building and preparing a query per update cost more than the write itself).
- * It does what DocStore.append and the audited sink do on PostgreSQL: refuse panel members'
- * updates to locked scans, store the rest, and chain one `edit` audit entry per stored update.
- * The transaction is IMMEDIATE: it takes the write lock before reading `locked` and the audit
- * head, so a lock or an audit entry committed by another connection cannot slip in between.
+ * It does what DocStore.append does on PostgreSQL: refuse panel members' updates to locked
+ * scans and store the rest with sender and time (compaction turns those into audit entries).
+ * The transaction is IMMEDIATE: it takes the write lock before reading `locked`, so a lock
+ * committed by another connection cannot slip in between.
  */
 export function sqliteUpdateTransaction(
   db: SQLite.Database,
@@ -21,28 +18,15 @@ export function sqliteUpdateTransaction(
   const insertUpdate = db.prepare(
     'INSERT INTO doc_updates (session_id, scan_id, data, user_id, created_at) VALUES (?, ?, ?, ?, ?)',
   );
-  const ensureHead = db.prepare(
-    'INSERT OR IGNORE INTO audit_heads (session_id, scan_id, seq, hash) VALUES (?, ?, 0, ?)',
-  );
-  const readHead = db.prepare<[string, string], { seq: number; hash: string }>(
-    'SELECT seq, hash FROM audit_heads WHERE session_id = ? AND scan_id = ?',
-  );
-  const writeHead = db.prepare(
-    'UPDATE audit_heads SET seq = ?, hash = ? WHERE session_id = ? AND scan_id = ?',
-  );
-  const insertEntry = db.prepare(
-    'INSERT INTO audit_entries (session_id, scan_id, seq, kind, actor, at, payload, ref, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)',
-  );
 
   const run = db.transaction((batch: readonly StoredUpdate[]): AppendResult[] => {
     const createdAt = new Date().toISOString();
     const locked = new Map<string, boolean>();
-    const heads = new Map<string, { seq: number; hash: string }>();
     const results: AppendResult[] = [];
     for (const update of batch) {
       const { sessionId, scanId } = update.room;
-      const chain = `${sessionId}\u0000${scanId}`;
       if (update.userId !== null) {
+        const chain = `${sessionId}\u0000${scanId}`;
         let refused = locked.get(chain);
         if (refused === undefined) {
           refused = isLocked.get(sessionId, scanId)?.locked === 1;
@@ -53,46 +37,9 @@ export function sqliteUpdateTransaction(
           continue;
         }
       }
-      const seq = Number(
-        insertUpdate.run(sessionId, scanId, update.data, update.userId, createdAt).lastInsertRowid,
+      results.push(
+        Number(insertUpdate.run(sessionId, scanId, update.data, update.userId, createdAt).lastInsertRowid),
       );
-      results.push(seq);
-      if (update.userId === null) continue;
-      let head = heads.get(chain);
-      if (!head) {
-        ensureHead.run(sessionId, scanId, GENESIS_HASH);
-        head = readHead.get(sessionId, scanId) ?? { seq: 0, hash: GENESIS_HASH };
-      }
-      const payload = {
-        bytes: update.data.byteLength,
-        seq,
-        sha256: createHash('sha256').update(update.data).digest('hex'),
-      };
-      const entry = {
-        seq: head.seq + 1,
-        kind: 'edit',
-        actor: update.userId,
-        at: createdAt,
-        payload,
-        prevHash: head.hash,
-      };
-      const hash = auditHash(entry);
-      insertEntry.run(
-        sessionId,
-        scanId,
-        entry.seq,
-        'edit',
-        update.userId,
-        createdAt,
-        canonicalize(payload),
-        head.hash,
-        hash,
-      );
-      heads.set(chain, { seq: entry.seq, hash });
-    }
-    for (const [chain, head] of heads) {
-      const [sessionId, scanId] = chain.split('\u0000');
-      writeHead.run(head.seq, head.hash, sessionId, scanId);
     }
     return results;
   });

@@ -1,3 +1,4 @@
+import { AuditStore } from './audit-store.js';
 import { ConsensusStore } from './consensus-store.js';
 import { type Db, type DbOptions, openDb } from './database.js';
 import { DocStore } from './doc-store.js';
@@ -17,6 +18,8 @@ export interface Stores {
   readonly sessions: SessionsStore;
   readonly docs: DocStore;
   readonly consensus: ConsensusStore;
+  /** Each scan's hash-chained audit log (edits, votes, decisions, locks). */
+  readonly audit: AuditStore;
 }
 
 export async function openStores(options: DbOptions): Promise<Stores> {
@@ -27,7 +30,8 @@ export async function openStores(options: DbOptions): Promise<Stores> {
     await db.close();
     throw error;
   }
-  const docs = new DocStore(db.kysely, db.dialect);
+  const audit = new AuditStore(db.kysely, db.dialect);
+  const docs = new DocStore(db.kysely, db.dialect, audit);
   return {
     db,
     users: new UsersStore(db.kysely),
@@ -36,5 +40,6 @@ export async function openStores(options: DbOptions): Promise<Stores> {
     sessions: new SessionsStore(db.kysely),
     docs,
     consensus: new ConsensusStore(db.kysely, docs),
+    audit,
   };
 }

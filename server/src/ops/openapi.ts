@@ -296,9 +296,9 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'GET',
     url: '/api/sessions/:sessionId/scans/:scanId/audit',
     tag: 'consensus',
-    summary: 'The scan’s hash-chained audit log, verified',
+    summary: 'The scan’s hash-chained audit log, verified, and the edits not yet compacted into it',
     who: PANEL,
-    ok: { status: 200, description: '{entries, verified, brokenAt?}' },
+    ok: { status: 200, description: '{entries, verified, brokenAt?, pendingEdits}' },
     errors: FORBIDDEN_404,
   },
   // blind stage

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { TokenService } from '../auth/tokens.js';
 import type { ScanDocPort } from '../collab/scan-doc-port.js';
 import type { Config } from '../config.js';
-import { type AppendAudit, AuditBatcher, AuditStore } from '../db/audit-store.js';
+import { type AppendAudit, AuditBatcher, type AuditStore } from '../db/audit-store.js';
 import type { Stores } from '../db/stores.js';
 import { VotesStore } from '../db/votes-store.js';
 import { commandTable } from './commands.js';
@@ -117,7 +117,7 @@ export async function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps)
     io.to(sessionRoom(sessionId)).emit(event, ...args);
   };
 
-  const audit = new AuditStore(stores.db.kysely, stores.db.dialect);
+  const audit = stores.audit;
   const panels = new PanelCache(stores.sessions, stores.users);
   const ctx: LiveContext = {
     live,
