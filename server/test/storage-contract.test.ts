@@ -107,6 +107,34 @@ describe.each(backends)('storage contract: $name', ({ open }) => {
     expect(again.getMap('findings').has('after')).toBe(true);
   });
 
+  it('R-STORE-3: compaction drops overwritten values, so a dragged box does not grow the snapshot', async () => {
+    const dragged = { sessionId: 's1', scanId: 'dragged' };
+    const a = new Y.Doc();
+    const b = new Y.Doc();
+    const pending: Uint8Array[] = [];
+    a.on('update', (u: Uint8Array) => pending.push(u));
+    b.on('update', (u: Uint8Array) => pending.push(u));
+    const note = 'x'.repeat(400);
+    // Two compactions of 300 moves each, from two writers: the second merges the first's snapshot.
+    for (const round of [0, 1]) {
+      for (let i = 0; i < 300; i++) {
+        const doc = i % 3 === 0 ? b : a;
+        doc.getMap('findings').set(i % 3 === 0 ? 'b-box' : 'a-box', { x: round * 1000 + i, note });
+      }
+      await stores.docs.append(pending.splice(0).map((data) => ({ room: dragged, data, userId: 'u1' })));
+      await stores.docs.compact(dragged);
+    }
+    const loaded = await stores.docs.load(dragged);
+    expect(loaded.updates).toHaveLength(0);
+    // 600 values of over 400 bytes were written; two are alive.
+    expect(loaded.snapshot!.byteLength).toBeLessThan(4 * 1024);
+    const restored = new Y.Doc();
+    Y.applyUpdate(restored, loaded.snapshot!);
+    Y.applyUpdate(a, Y.encodeStateAsUpdate(b));
+    expect(restored.getMap('findings').toJSON()).toEqual(a.getMap('findings').toJSON());
+    expect(restored.getMap('findings').get('a-box')).toEqual({ x: 1299, note });
+  });
+
   it('R-STORE-4: a batch is all or nothing', async () => {
     const before = await stores.docs.load({ sessionId: 's2', scanId: 'x' });
     const bad = { room: { sessionId: 's2', scanId: 'x' }, data: null as unknown as Uint8Array, userId: null };

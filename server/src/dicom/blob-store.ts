@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { HashWorkers } from './hash-workers.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -16,6 +17,8 @@ export class BlobStore {
   constructor(
     readonly root: string,
     private readonly suffix = '',
+    /** Where `stage` hashes bytes its caller gives up; without, on this thread. */
+    private readonly hashers?: HashWorkers,
   ) {
     this.tmpDir = path.join(root, '.tmp');
     fs.mkdirSync(this.tmpDir, { recursive: true });
@@ -28,26 +31,31 @@ export class BlobStore {
   }
 
   /**
-   * Writes a file given as consecutive parts to a temp file (writev, on the thread pool) while
-   * hashing it on this thread, so the two overlap. Nothing is in the store until `commit`
-   * renames it to its hash; `discard` deletes it.
+   * Writes a file given as consecutive parts to a temp file (writev, on the thread pool) and
+   * hashes it. Bytes the caller gives up (`give`) are written, then hashed on a worker thread,
+   * which leaves this thread free and lets imports hash on every core; others are hashed here
+   * while the write runs. Nothing is in the store until `commit` renames it to its hash;
+   * `discard` deletes it.
    */
-  async stage(parts: readonly Uint8Array[]): Promise<Staged> {
+  async stage(parts: readonly Uint8Array[], options: { give?: boolean } = {}): Promise<Staged> {
     const tmp = path.join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     const discard = () => fs.promises.rm(tmp, { force: true });
     try {
       const handle = await fs.promises.open(tmp, 'w', 0o600);
       let sha256: string;
-      let bytes = 0;
+      const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
       try {
-        const writing = writeAll(handle, parts);
-        const hash = createHash('sha256');
-        for (const p of parts) {
-          hash.update(p);
-          bytes += p.length;
+        if (this.hashers && options.give) {
+          // The buffers move to the worker: the write must be done with them first.
+          await writeAll(handle, parts);
+          sha256 = await this.hashers.sha256Taking(parts);
+        } else {
+          const writing = writeAll(handle, parts);
+          const hash = createHash('sha256');
+          for (const p of parts) hash.update(p);
+          sha256 = hash.digest('hex');
+          await writing;
         }
-        sha256 = hash.digest('hex');
-        await writing;
       } finally {
         await handle.close();
       }

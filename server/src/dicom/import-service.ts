@@ -44,6 +44,11 @@ export interface ImportInput {
   /** Name the upload had; gives the image id of a file without a SOP Instance UID. */
   readonly fileName?: string | undefined;
   readonly importedBy: string | null;
+  /**
+   * The caller is done with the bytes: the importer may take them (they read as empty after),
+   * which lets it hash them on another thread without a copy.
+   */
+  readonly give?: boolean | undefined;
 }
 
 export interface DicomImporter {
@@ -76,7 +81,7 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
     const prepared = await prepare(bytes, input.fileName);
     if (!prepared.ok) return prepared;
     const { info, parts } = prepared.value;
-    const staged = await deps.blobs.stage(parts);
+    const staged = await deps.blobs.stage(parts, { give: input.give === true });
     let committed = false;
     try {
       // De-identification is deterministic (UIDs are mapped with this installation's key), so
@@ -157,7 +162,7 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
     importBytes,
     async importFile(file, importedBy) {
       const bytes = await fs.promises.readFile(file);
-      return importBytes(bytes, { fileName: path.basename(file), importedBy });
+      return importBytes(bytes, { fileName: path.basename(file), importedBy, give: true });
     },
   };
 }

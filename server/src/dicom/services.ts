@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ScanFilesStore } from '../db/scan-files-store.js';
 import { BlobStore } from './blob-store.js';
+import { HashWorkers } from './hash-workers.js';
 import { createFrameDecoders } from './codecs/frame-decoders.js';
 import type { DeidProfile } from './deidentify.js';
 import { createDicomImporter, type DicomImporter } from './import-service.js';
@@ -26,6 +27,14 @@ export interface DicomServices {
   readonly spoolDir: string;
 }
 
+let hashWorkers: HashWorkers | undefined;
+
+/** One set of hash threads per process, started on first use; idle threads hold nothing open. */
+function sharedHashWorkers(): HashWorkers {
+  hashWorkers ??= new HashWorkers();
+  return hashWorkers;
+}
+
 /**
  * Builds the DICOM services over one data directory; the server, the CLI and the demo seed each
  * call it, and share files and UID key through the directory.
@@ -36,7 +45,7 @@ export function createDicomServices(options: {
   profile: DeidProfile;
   log?: Logger;
 }): DicomServices {
-  const blobs = new BlobStore(path.join(options.dataDir, 'dicom'));
+  const blobs = new BlobStore(path.join(options.dataDir, 'dicom'), '', sharedHashWorkers());
   const thumbs = new BlobStore(path.join(options.dataDir, 'thumbnails'), '.png');
   const previews = new BlobStore(path.join(options.dataDir, 'previews'), '.dcm');
   // One set of WASM codecs for import checks and thumbnails: each codec loads once.

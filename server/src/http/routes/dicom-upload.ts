@@ -51,6 +51,7 @@ export function createUploadHandler(deps: UploadDeps): UploadHandler {
     const result = await deps.importer.importBytes(bytes, {
       fileName: uploadFileName(req),
       importedBy: user.id,
+      give: true,
     });
     if (!result.ok) throw new ApiError(result.error.status, result.error.code, result.error.message);
     return reply.status(result.value.duplicate ? 200 : 201).send(result.value);
@@ -71,7 +72,7 @@ async function uploadMany(req: FastifyRequest, reply: FastifyReply, user: User, 
       continue;
     }
     const bytes = await readAndRemove(spooled);
-    const result = await deps.importer.importBytes(bytes, { fileName, importedBy: user.id });
+    const result = await deps.importer.importBytes(bytes, { fileName, importedBy: user.id, give: true });
     outcomes.push(result.ok ? { fileName, scan: result.value } : { fileName, rejected: result.error });
   }
   if (outcomes.length === 0) throw new ApiError(400, 'bad_request', 'the upload holds no file');
