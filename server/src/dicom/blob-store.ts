@@ -121,21 +121,45 @@ export interface Staged {
   discard(): Promise<void>;
 }
 
-/** writev until every byte is down (a regular file may still take fewer bytes per call). */
+/**
+ * Bytes per write call. Measured here: one 16.8 MB write took 40 ms of kernel time, the same
+ * bytes in calls of 512 KB to 1 MB took 4-5 ms in all (from 2 MB a call up it is slow again);
+ * Node's own writeFile also writes 512 KB at a time.
+ */
+const WRITE_CHUNK_BYTES = 1024 * 1024;
+
+/** Writes the parts in order, at most WRITE_CHUNK_BYTES a call, until every byte is down. */
 async function writeAll(handle: fs.promises.FileHandle, parts: readonly Uint8Array[]): Promise<void> {
-  let rest = parts.filter((p) => p.length > 0);
-  while (rest.length > 0) {
-    let { bytesWritten } = await handle.writev(rest);
-    const next: Uint8Array[] = [];
-    for (const p of rest) {
-      if (bytesWritten >= p.length) bytesWritten -= p.length;
-      else {
-        next.push(p.subarray(bytesWritten));
-        bytesWritten = 0;
+  let batch: Uint8Array[] = [];
+  let batched = 0;
+  const flush = async () => {
+    let rest = batch;
+    batch = [];
+    batched = 0;
+    // A regular file may still take fewer bytes per call than asked.
+    while (rest.length > 0) {
+      let { bytesWritten } = await handle.writev(rest);
+      const next: Uint8Array[] = [];
+      for (const p of rest) {
+        if (bytesWritten >= p.length) bytesWritten -= p.length;
+        else {
+          next.push(p.subarray(bytesWritten));
+          bytesWritten = 0;
+        }
       }
+      rest = next;
     }
-    rest = next;
+  };
+  for (const part of parts) {
+    for (let at = 0; at < part.length; ) {
+      const take = Math.min(part.length - at, WRITE_CHUNK_BYTES - batched);
+      batch.push(part.subarray(at, at + take));
+      batched += take;
+      at += take;
+      if (batched === WRITE_CHUNK_BYTES) await flush();
+    }
   }
+  if (batched > 0) await flush();
 }
 
 async function exists(file: string): Promise<boolean> {
