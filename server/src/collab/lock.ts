@@ -59,8 +59,9 @@ export function undecidedTargets(doc: Y.Doc): Decision['target'][] {
 
 /**
  * Freezing a scan: refuse every later edit at once (synchronously, so nothing slips in), wait
- * until everything accepted before is stored and compacted, then store the consensus record, the lock flag
- * and the document's lock state in one transaction, and only then show the lock to clients.
+ * until everything accepted before is stored and compacted, then store the consensus record,
+ * the lock flag and the document's lock state in one transaction, and only then show the lock
+ * to clients.
  * Unlocking (admins) reopens the scan; the old record stays and the next lock is a new version.
  */
 export function createLockService(

@@ -135,7 +135,8 @@ export class DocStore {
 
   /**
    * Replaces the log up to `uptoSeq` by `state`, which the caller guarantees holds exactly the
-   * updates up to it (a single node, nothing in flight): no rows to read or merge.
+   * updates up to it (a single node, nothing in flight): nothing to merge; the rows are read
+   * only for their senders and digests (the audit entries).
    */
   async compactWith(room: RoomKey, state: Uint8Array, uptoSeq: number): Promise<{ compacted: number }> {
     return this.db.transaction().execute(async (tx) => {

@@ -64,12 +64,12 @@ export class HashWorkers {
       thread.worker.ref();
       try {
         thread.worker.postMessage({ id, parts: message }, [...transfer]);
-      } catch (error) {
-        // Not transferable after all (a Buffer Node marked untransferable): hash it here.
+      } catch {
+        // Not transferable after all (a Buffer Node marked untransferable; nothing was moved):
+        // hash it here.
         thread.jobs.delete(id);
         if (thread.jobs.size === 0) thread.worker.unref();
         resolve(sha256InThread(parts));
-        void error;
       }
     });
   }
