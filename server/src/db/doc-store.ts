@@ -140,13 +140,7 @@ export class DocStore {
    */
   async compactWith(room: RoomKey, state: Uint8Array, uptoSeq: number): Promise<{ compacted: number }> {
     return this.db.transaction().execute(async (tx) => {
-      const snapshot = await tx
-        .selectFrom('doc_snapshots')
-        .select('upto_seq')
-        .where('session_id', '=', room.sessionId)
-        .where('scan_id', '=', room.scanId)
-        .executeTakeFirst();
-      const from = snapshot ? Number(snapshot.upto_seq) : 0;
+      const from = await snapshotUpto(tx, room);
       // A compaction that merged from the log (a lock) may have got further meanwhile: this
       // older state must not replace it, or the updates between would be lost.
       if (from >= uptoSeq) return { compacted: 0 };
@@ -159,13 +153,7 @@ export class DocStore {
 
   /** Members' updates still in the log (not yet compacted into the audit chain), per member. */
   async pendingEdits(room: RoomKey) {
-    const snapshot = await this.db
-      .selectFrom('doc_snapshots')
-      .select('upto_seq')
-      .where('session_id', '=', room.sessionId)
-      .where('scan_id', '=', room.scanId)
-      .executeTakeFirst();
-    return summariseEdits(await loggedSince(this.db, room, snapshot ? Number(snapshot.upto_seq) : 0));
+    return summariseEdits(await loggedSince(this.db, room, await snapshotUpto(this.db, room)));
   }
 
   private async auditEdits(tx: Transaction<Database>, room: RoomKey, rows: readonly LoggedUpdate[]) {
@@ -206,6 +194,17 @@ function collectedState(parts: readonly Uint8Array[]): Uint8Array {
   } finally {
     doc.destroy();
   }
+}
+
+/** The last sequence number the snapshot holds (0 without one). */
+async function snapshotUpto(db: Kysely<Database>, room: RoomKey): Promise<number> {
+  const snapshot = await db
+    .selectFrom('doc_snapshots')
+    .select('upto_seq')
+    .where('session_id', '=', room.sessionId)
+    .where('scan_id', '=', room.scanId)
+    .executeTakeFirst();
+  return snapshot ? Number(snapshot.upto_seq) : 0;
 }
 
 /** The log after `afterSeq`, in order, with senders and times. */
