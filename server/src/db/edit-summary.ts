@@ -37,14 +37,14 @@ interface Run {
 }
 
 /**
- * Who changed the document, how much and when, per member, in order of each member's first
- * update. A drag is thirty updates a second; one entry per member per compacted stretch keeps
+ * Who changed the document, how much and when, per member, from updates in seq order (as the
+ * log is read), in order of each member's first update. A drag is thirty updates a second; one entry per member per compacted stretch keeps
  * the audit chain readable and its growth independent of how fast boxes move (R-AUDIT-9).
  */
 export function summariseEdits(updates: readonly LoggedUpdate[]): MemberEdits[] {
   const byActor = new Map<string, Run>();
   const length = Buffer.alloc(4);
-  for (const update of [...updates].sort((a, b) => a.seq - b.seq)) {
+  for (const update of updates) {
     if (update.userId === null) continue;
     let run = byActor.get(update.userId);
     if (!run) {

@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { HashWorkers } from './hash-workers.js';
+import { type HashWorkers, sha256InThread } from './hash-workers.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -51,9 +51,7 @@ export class BlobStore {
           sha256 = await this.hashers.sha256Taking(parts);
         } else {
           const writing = writeAll(handle, parts);
-          const hash = createHash('sha256');
-          for (const p of parts) hash.update(p);
-          sha256 = hash.digest('hex');
+          sha256 = sha256InThread(parts);
           await writing;
         }
       } finally {
