@@ -6,6 +6,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../src/demo.js';
 import { makeSyntheticChestDicom } from '../src/dicom/synthetic.js';
+import { MAX_IMPORT_FILE_BYTES } from '../src/dicom/import-service.js';
 import { getBytes } from './helpers/dicom-ingest.js';
 import { ADMIN, Api, startTestServer, tempDir } from './helpers/test-server.js';
 
@@ -56,13 +57,17 @@ describe('cxr import <folder>', () => {
     fs.writeFileSync(path.join(input, 'README.txt'), 'not a DICOM file');
     fs.writeFileSync(path.join(input, 'truncated.dcm'), a.subarray(0, 200));
     fs.writeFileSync(path.join(input, '.DS_Store'), 'hidden files are skipped');
+    // Larger than any acceptable image: refused by its size, before a byte is read (sparse here).
+    fs.closeSync(fs.openSync(path.join(input, 'huge.dcm'), 'w'));
+    fs.truncateSync(path.join(input, 'huge.dcm'), MAX_IMPORT_FILE_BYTES + 1);
 
     const first = cliImport(dataDir, [input]);
     expect(first.code, first.stderr).toBe(1);
     expect(first.stdout).toContain('imported: 2');
     expect(first.stdout).toContain('duplicates: 1');
-    expect(first.stdout).toContain('rejected: 2');
+    expect(first.stdout).toContain('rejected: 3');
     expect(first.stdout).toMatch(/README\.txt: dicom_not_dicom: /);
+    expect(first.stdout).toMatch(/huge\.dcm: dicom_too_large: /);
     expect(first.stdout).toMatch(/truncated\.dcm: dicom_truncated: /);
     expect(first.stdout).not.toContain('.DS_Store');
 

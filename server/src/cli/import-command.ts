@@ -32,7 +32,7 @@ export function registerImportCommand(program: Command, loadConfig: () => Config
     .option('--json', 'print the summary as JSON')
     .option(
       '--concurrency <n>',
-      `files imported at once (default ${DEFAULT_IMPORT_CONCURRENCY}: one per core, at most 4)`,
+      `files imported at once (default ${DEFAULT_IMPORT_CONCURRENCY}: two per core, at most 8)`,
       parsePositiveInt,
     )
     .action(async (paths: string[], opts: { json?: boolean; concurrency?: number }) => {

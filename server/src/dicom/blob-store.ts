@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type HashWorkers, sha256InThread } from './hash-workers.js';
+import { type HashWorkers, inSharedMemory, sha256InThread } from './hash-workers.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -32,12 +32,11 @@ export class BlobStore {
 
   /**
    * Writes a file given as consecutive parts to a temp file (writev, on the thread pool) and
-   * hashes it. Bytes the caller gives up (`give`) are written, then hashed on a worker thread,
-   * which leaves this thread free and lets imports hash on every core; others are hashed here
-   * while the write runs. Nothing is in the store until `commit` renames it to its hash;
-   * `discard` deletes it.
+   * hashes it while the write runs: bytes in shared memory on a worker thread, which leaves this
+   * thread free and lets imports hash on every core; others here. Nothing is in the store
+   * until `commit` renames it to its hash; `discard` deletes it.
    */
-  async stage(parts: readonly Uint8Array[], options: { give?: boolean } = {}): Promise<Staged> {
+  async stage(parts: readonly Uint8Array[]): Promise<Staged> {
     const tmp = path.join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     const discard = () => fs.promises.rm(tmp, { force: true });
     try {
@@ -45,10 +44,8 @@ export class BlobStore {
       let sha256: string;
       const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
       try {
-        if (this.hashers && options.give) {
-          // The buffers move to the worker: the write must be done with them first.
-          await writeAll(handle, parts);
-          sha256 = await this.hashers.sha256Taking(parts);
+        if (this.hashers && inSharedMemory(parts)) {
+          [sha256] = await Promise.all([this.hashers.sha256Of(parts), writeAll(handle, parts)]);
         } else {
           const writing = writeAll(handle, parts);
           sha256 = sha256InThread(parts);

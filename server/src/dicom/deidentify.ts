@@ -20,7 +20,7 @@ import {
 import type { DicomError } from './errors.js';
 import { nativeFrameBytes } from './imaging.js';
 import { cleanUid, type DicomInfo, describeParsed } from './inspect.js';
-import { guardParser, type ParseLimits, parseDicomBytes, VALID_VRS } from './parse.js';
+import { guardParser, type ParseLimits, type ParsedDicom, parseDicomBytes, VALID_VRS } from './parse.js';
 import { DX_FOR_PRESENTATION, KNOWN_VR, parserKey, TAG, tagFromKey } from './tags.js';
 import { EXPLICIT_VR_BE, EXPLICIT_VR_LE } from './transfer-syntax.js';
 
@@ -68,10 +68,21 @@ export function deidentifyParts(
   if (!parsed.ok) return parsed;
   const described = describeParsed(parsed.value);
   if (!described.ok) return described;
-  const info = described.value;
-  const ds = parsed.value.dataSet;
+  return deidentifyParsed(parsed.value, described.value, bytes, opts);
+}
+
+/**
+ * {@link deidentifyParts} of a file its caller has already parsed and described (import does
+ * both to validate; parsing once saves a pass over the header).
+ */
+export function deidentifyParsed(
+  parsed: ParsedDicom,
+  info: DicomInfo,
+  bytes: Uint8Array,
+  opts: DeidentifyOptions,
+): Result<Uint8Array[], DicomError> {
   // Accessors throw on values cut short by truncation; those become error values.
-  return guardParser(() => rebuild(ds, info, bytes, opts));
+  return guardParser(() => rebuild(parsed.dataSet, info, bytes, opts));
 }
 
 function rebuild(ds: DataSet, info: DicomInfo, bytes: Uint8Array, opts: DeidentifyOptions): Uint8Array[] {

@@ -17,12 +17,6 @@ parentPort.on('message', ({ id, parts }) => {
 });
 `;
 
-/**
- * An ArrayBuffer this large never comes from Node's Buffer pool (8 KiB slabs shared by small
- * Buffers), so moving it to a worker cannot pull memory from under an unrelated Buffer.
- */
-const MIN_TRANSFER_BYTES = 1024 * 1024;
-
 interface Job {
   readonly resolve: (sha256: string) => void;
   readonly reject: (error: Error) => void;
@@ -36,8 +30,8 @@ interface HashThread {
 /**
  * SHA-256 over a file given as parts, on worker threads: an import is mostly hashing, and on
  * the event loop two imports at once hashed one after the other on one core while the other
- * core waited. The large buffers are moved, not copied, to a worker, so a caller gives up
- * its bytes: afterwards they read as empty. Small parts are copied.
+ * core waited. Files are read into shared memory (read-pool.ts), which a worker reads in place
+ * while the event loop writes the same bytes out: nothing is copied.
  */
 export class HashWorkers {
   private readonly threads: HashThread[] = [];
@@ -45,31 +39,28 @@ export class HashWorkers {
 
   constructor(private readonly size = Math.max(1, os.availableParallelism())) {}
 
-  /** Hashes `parts` in order and takes their large buffers (detached when this returns). */
-  sha256Taking(parts: readonly Uint8Array[]): Promise<string> {
-    const transfer = new Set<ArrayBuffer>();
-    const message = parts.map((p) => {
-      const buffer = p.buffer;
-      if (buffer instanceof ArrayBuffer && buffer.byteLength >= MIN_TRANSFER_BYTES) {
-        transfer.add(buffer);
-        return { buffer, offset: p.byteOffset, length: p.byteLength };
-      }
-      // A copy of exactly the view (Buffer#slice would share, and its buffer is the pool's).
-      return { buffer: new Uint8Array(p).buffer, offset: 0, length: p.byteLength };
-    });
+  /**
+   * Hashes `parts` in order. Parts in shared memory are read where they are (the caller must
+   * not change them until this settles); others are copied.
+   */
+  sha256Of(parts: readonly Uint8Array[]): Promise<string> {
+    const message = parts.map((p) =>
+      p.buffer instanceof SharedArrayBuffer
+        ? { buffer: p.buffer, offset: p.byteOffset, length: p.byteLength }
+        : // A copy of exactly the view (Buffer#slice would share, and its buffer is the pool's).
+          { buffer: new Uint8Array(p).buffer, offset: 0, length: p.byteLength },
+    );
     const thread = this.leastBusy();
     const id = this.nextId++;
     return new Promise<string>((resolve, reject) => {
       thread.jobs.set(id, { resolve, reject });
       thread.worker.ref();
       try {
-        thread.worker.postMessage({ id, parts: message }, [...transfer]);
-      } catch {
-        // Not transferable after all (a Buffer Node marked untransferable; nothing was moved):
-        // hash it here.
+        thread.worker.postMessage({ id, parts: message });
+      } catch (error) {
         thread.jobs.delete(id);
         if (thread.jobs.size === 0) thread.worker.unref();
-        resolve(sha256InThread(parts));
+        reject(error);
       }
     });
   }
@@ -113,6 +104,17 @@ export class HashWorkers {
     return thread;
   }
 }
+
+/**
+ * True when every part a hash thread would otherwise copy is in shared memory (small parts,
+ * such as a rewritten header, are cheap to copy).
+ */
+export function inSharedMemory(parts: readonly Uint8Array[]): boolean {
+  return parts.every((p) => p.buffer instanceof SharedArrayBuffer || p.byteLength < SMALL_COPY_BYTES);
+}
+
+/** Parts below this size are copied to a hash thread without regret. */
+const SMALL_COPY_BYTES = 64 * 1024;
 
 /** SHA-256 (hex) of parts in order, on this thread. */
 export function sha256InThread(parts: readonly Uint8Array[]): string {

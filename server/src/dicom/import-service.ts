@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Result } from '@cxr/shared';
 import type { Logger } from 'pino';
@@ -6,9 +5,12 @@ import type { NewScanFile, ScanFile, ScanFilesStore } from '../db/scan-files-sto
 import type { BlobStore, Staged } from './blob-store.js';
 import { createFrameDecoders, type FrameDecoders } from './codecs/frame-decoders.js';
 import { decodePixels } from './decode.js';
-import { type DeidProfile, deidentifyParts } from './deidentify.js';
-import type { DicomErrorCode } from './errors.js';
-import { type DicomInfo, inspectDicom } from './inspect.js';
+import { type DeidProfile, deidentifyParsed } from './deidentify.js';
+import { type DicomErrorCode, dicomError } from './errors.js';
+import { type DicomInfo, describeParsed, MAX_IMAGE_SIDE } from './inspect.js';
+import { DEFAULT_IMPORT_CONCURRENCY } from './import-many.js';
+import { parseDicomBytes } from './parse.js';
+import { FileReadPool, FileTooLargeError } from './read-pool.js';
 import { describeTransferSyntax, EXPLICIT_VR_LE } from './transfer-syntax.js';
 import { createUidMapper } from './uid-mapper.js';
 
@@ -44,17 +46,20 @@ export interface ImportInput {
   /** Name the upload had; gives the image id of a file without a SOP Instance UID. */
   readonly fileName?: string | undefined;
   readonly importedBy: string | null;
-  /**
-   * The caller is done with the bytes: the importer may take them (they read as empty after),
-   * which lets it hash them on another thread without a copy.
-   */
-  readonly give?: boolean | undefined;
 }
 
 export interface DicomImporter {
   importBytes(bytes: Uint8Array, input: ImportInput): Promise<ImportResult>;
-  /** Reads a file from disk and imports it under its own name. */
-  importFile(file: string, importedBy: string | null): Promise<ImportResult>;
+  /**
+   * Reads a file from disk and imports it under its own name, or under `as.fileName` (an upload
+   * spooled to a temp file: the name it was sent with, if any). A file larger than
+   * MAX_IMPORT_FILE_BYTES is refused unread.
+   */
+  importFile(
+    file: string,
+    importedBy: string | null,
+    as?: { fileName: string | undefined },
+  ): Promise<ImportResult>;
 }
 
 export interface ImporterDeps {
@@ -65,7 +70,16 @@ export interface ImporterDeps {
   readonly log?: Logger | undefined;
   /** Shared WASM codecs (each loads once); a fresh set by default. */
   readonly decoders?: FrameDecoders;
+  /** Buffers files are read into; a pool of this importer's own by default. */
+  readonly reads?: FileReadPool;
 }
+
+/**
+ * The largest file `importFile` reads: a native image of the largest accepted size at 16 bits
+ * with room for a header and a compressed stream that came out a little larger. Anything
+ * bigger could not pass validation, so it is refused before memory is taken for it.
+ */
+export const MAX_IMPORT_FILE_BYTES = MAX_IMAGE_SIDE * MAX_IMAGE_SIDE * 2 + 16 * 1024 * 1024;
 
 /**
  * The one import path, shared by HTTP uploads, the CLI and the demo seed: validate -> de-identify
@@ -76,12 +90,14 @@ export interface ImporterDeps {
 export function createDicomImporter(deps: ImporterDeps): DicomImporter {
   const uidMap = createUidMapper(deps.uidKey);
   const decoders = deps.decoders ?? createFrameDecoders();
+  // One buffer per file read at once, as many as `cxr import` reads at once.
+  const reads = deps.reads ?? new FileReadPool(DEFAULT_IMPORT_CONCURRENCY, MAX_IMPORT_FILE_BYTES);
 
   async function importBytes(bytes: Uint8Array, input: ImportInput): Promise<ImportResult> {
     const prepared = await prepare(bytes, input.fileName);
     if (!prepared.ok) return prepared;
     const { info, parts } = prepared.value;
-    const staged = await deps.blobs.stage(parts, { give: input.give === true });
+    const staged = await deps.blobs.stage(parts);
     let committed = false;
     try {
       // De-identification is deterministic (UIDs are mapped with this installation's key), so
@@ -122,9 +138,11 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
     bytes: Uint8Array,
     fileName: string | undefined,
   ): Promise<Result<{ info: DicomInfo; parts: Uint8Array[] }, ImportRejection>> {
-    const inspected = inspectDicom(bytes, fileName === undefined ? {} : { fileName });
+    const parsed = parseDicomBytes(bytes);
+    if (!parsed.ok) return parsed;
+    const inspected = describeParsed(parsed.value, fileName);
     if (!inspected.ok) return inspected;
-    const deid = deidentifyParts(bytes, { profile: deps.profile, uidMap });
+    const deid = deidentifyParsed(parsed.value, inspected.value, bytes, { profile: deps.profile, uidMap });
     if (!deid.ok) return deid;
     if (inspected.value.encapsulated) {
       // Only a decoder finds a corrupt codestream; refuse it now rather than at first view. The
@@ -160,9 +178,16 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
 
   return {
     importBytes,
-    async importFile(file, importedBy) {
-      const bytes = await fs.promises.readFile(file);
-      return importBytes(bytes, { fileName: path.basename(file), importedBy, give: true });
+    async importFile(file, importedBy, as = { fileName: path.basename(file) }) {
+      const { fileName } = as;
+      try {
+        // The bytes are lent by the pool: importBytes is done with them when it returns (the
+        // stored file is written and hashed, the answer holds copies).
+        return await reads.withFile(file, (bytes) => importBytes(bytes, { fileName, importedBy }));
+      } catch (error) {
+        if (!(error instanceof FileTooLargeError)) throw error;
+        return { ok: false, error: dicomError('dicom_too_large', error.message) };
+      }
     },
   };
 }

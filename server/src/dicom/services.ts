@@ -5,7 +5,9 @@ import { BlobStore } from './blob-store.js';
 import { HashWorkers } from './hash-workers.js';
 import { createFrameDecoders } from './codecs/frame-decoders.js';
 import type { DeidProfile } from './deidentify.js';
-import { createDicomImporter, type DicomImporter } from './import-service.js';
+import { DEFAULT_IMPORT_CONCURRENCY } from './import-many.js';
+import { createDicomImporter, type DicomImporter, MAX_IMPORT_FILE_BYTES } from './import-service.js';
+import { FileReadPool } from './read-pool.js';
 import { DerivedFileCache } from './derived-cache.js';
 import { renderPreview } from './preview.js';
 import { renderThumbnail } from './thumbnail.js';
@@ -28,11 +30,18 @@ export interface DicomServices {
 }
 
 let hashWorkers: HashWorkers | undefined;
+let readPool: FileReadPool | undefined;
 
 /** One set of hash threads per process, started on first use; idle threads hold nothing open. */
 function sharedHashWorkers(): HashWorkers {
   hashWorkers ??= new HashWorkers();
   return hashWorkers;
+}
+
+/** One pool of read buffers per process: one per file `cxr import` reads at once. */
+function sharedReadPool(): FileReadPool {
+  readPool ??= new FileReadPool(DEFAULT_IMPORT_CONCURRENCY, MAX_IMPORT_FILE_BYTES);
+  return readPool;
 }
 
 /**
@@ -65,6 +74,7 @@ export function createDicomServices(options: {
       profile: options.profile,
       log: options.log,
       decoders,
+      reads: sharedReadPool(),
     }),
     spoolDir: path.join(options.dataDir, 'dicom', '.tmp'),
   };

@@ -45,6 +45,6 @@ export function countedImporter(importer: DicomImporter, metrics: ServerMetrics)
   };
   return {
     importBytes: async (bytes, input) => count(await importer.importBytes(bytes, input)),
-    importFile: async (file, importedBy) => count(await importer.importFile(file, importedBy)),
+    importFile: async (file, importedBy, as) => count(await importer.importFile(file, importedBy, as)),
   };
 }

@@ -1,8 +1,12 @@
-import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { User } from '@cxr/shared';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { DicomImporter, ImportedScan, ImportRejection } from '../../dicom/import-service.js';
+import type {
+  DicomImporter,
+  ImportedScan,
+  ImportRejection,
+  ImportResult,
+} from '../../dicom/import-service.js';
 import { ApiError } from '../errors.js';
 import { type Spooled, spoolToFile, tooLarge, uploadFileName } from '../upload.js';
 
@@ -47,12 +51,7 @@ export function createUploadHandler(deps: UploadDeps): UploadHandler {
     const spooled = await spoolToFile(body, deps.spoolDir, deps.maxUploadBytes).catch((e: unknown) => {
       throw e instanceof ApiError ? closing(reply, e) : e;
     });
-    const bytes = await readAndRemove(spooled);
-    const result = await deps.importer.importBytes(bytes, {
-      fileName: uploadFileName(req),
-      importedBy: user.id,
-      give: true,
-    });
+    const result = await importAndRemove(deps, spooled, user, uploadFileName(req));
     if (!result.ok) throw new ApiError(result.error.status, result.error.code, result.error.message);
     return reply.status(result.value.duplicate ? 200 : 201).send(result.value);
   };
@@ -71,8 +70,7 @@ async function uploadMany(req: FastifyRequest, reply: FastifyReply, user: User, 
       outcomes.push({ fileName, rejected: { code: 'payload_too_large', status: 413, message: e.message } });
       continue;
     }
-    const bytes = await readAndRemove(spooled);
-    const result = await deps.importer.importBytes(bytes, { fileName, importedBy: user.id, give: true });
+    const result = await importAndRemove(deps, spooled, user, fileName);
     outcomes.push(result.ok ? { fileName, scan: result.value } : { fileName, rejected: result.error });
   }
   if (outcomes.length === 0) throw new ApiError(400, 'bad_request', 'the upload holds no file');
@@ -93,12 +91,18 @@ async function uploadMany(req: FastifyRequest, reply: FastifyReply, user: User, 
 }
 
 /**
- * The spooled upload in memory, its temp file already gone: removed before any answer is
- * sent, so no answer ever leaves a spool file behind.
+ * Imports the spooled upload (read as the CLI reads files), then removes its temp file before
+ * any answer is sent, so no answer ever leaves a spool file behind.
  */
-async function readAndRemove(spooled: Spooled): Promise<Buffer> {
+async function importAndRemove(
+  deps: UploadDeps,
+  spooled: Spooled,
+  user: User,
+  fileName: string | undefined,
+): Promise<ImportResult> {
   try {
-    return await fs.promises.readFile(spooled.file);
+    // The name it was sent with, never the spool file's: that must not become an image id.
+    return await deps.importer.importFile(spooled.file, user.id, { fileName });
   } finally {
     await spooled.remove();
   }
