@@ -10,9 +10,10 @@ db.pragma('busy_timeout = 2000');
 const timer = setInterval(() => {
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-    // Under a steady stream of writes a passive checkpoint never finds the log fully copied at
-    // the moment a writer starts, so the log is never rewound and grows without end. Past the
-    // bound, wait for the writers (busy_timeout) and truncate it: the copy is mostly done.
+    // Under a steady stream of writes a passive checkpoint may never find the log fully copied
+    // at the moment a writer starts (a long reader also holds it), so the log is never rewound
+    // and grows without end. Past the bound, wait for the writers (busy_timeout) and truncate
+    // it: the copy is mostly done. Frequent checkpoints make this rare (database.ts).
     if (result && result.log > workerData.truncateFrames) db.pragma('wal_checkpoint(TRUNCATE)');
   } catch (error) { parentPort.postMessage(String(error)); }
 }, workerData.intervalMs);
