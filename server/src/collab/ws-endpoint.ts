@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { RoomKey } from '../db/doc-store.js';
 import { Connection } from './connection.js';
-import { TurnCork } from './turn-cork.js';
+import { WriteCork } from './write-cork.js';
 import { decodeFrame } from './frames.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { Room } from './room.js';
@@ -65,7 +65,7 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
   // ws enforces a hard cap at twice our limit; between the two we refuse with our own code.
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes * 2 });
   const live = new Map<Connection, Room>();
-  const cork = new TurnCork();
+  const cork = new WriteCork();
 
   let shuttingDown = false;
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
