@@ -2,9 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openStores } from '../src/db/stores.js';
 import { BlobStore } from '../src/dicom/blob-store.js';
+import { deidentify } from '../src/dicom/deidentify.js';
 import { HashWorkers, inSharedMemory, sha256InThread } from '../src/dicom/hash-workers.js';
 import { FileReadPool, FileTooLargeError } from '../src/dicom/read-pool.js';
+import { createDicomServices } from '../src/dicom/services.js';
+import { makeSyntheticChestDicom } from '../src/dicom/synthetic.js';
+import { loadUidKey } from '../src/dicom/uid-key.js';
+import { createUidMapper } from '../src/dicom/uid-mapper.js';
 import { tempDir } from './helpers/test-server.js';
 
 const hex = (...parts: Uint8Array[]) => {
@@ -120,5 +126,27 @@ describe('the import read pool', () => {
       });
       expect(bytesA.every((x) => x === 1)).toBe(true);
     });
+  });
+});
+
+describe('a file without SOP Instance UID', () => {
+  it('R-INGEST-STORE-5: is keyed by its hash off the event loop and stored exactly as de-identification makes it here', async () => {
+    const dataDir = tempDir();
+    const stores = await openStores({ sqliteFile: path.join(dataDir, 'cxr.sqlite') });
+    try {
+      const { importer, blobs } = createDicomServices({ dataDir, files: stores.scanFiles, profile: 'basic' });
+      // Large enough that the bytes take the shared-memory path to the hash thread.
+      const bytes = makeSyntheticChestDicom({ rows: 1024, columns: 1024, seed: 3, sopInstanceUid: null });
+      const file = path.join(dataDir, 'vindr-like.dicom');
+      fs.writeFileSync(file, bytes);
+      const imported = await importer.importFile(file, null);
+      if (!imported.ok) throw new Error(imported.error.message);
+      const here = deidentify(bytes, { profile: 'basic', uidMap: createUidMapper(loadUidKey(dataDir)) });
+      if (!here.ok) throw new Error(here.error.message);
+      expect((await blobs.read(imported.value.sha256)).equals(Buffer.from(here.value))).toBe(true);
+      expect(imported.value.id).toBe('vindr-like');
+    } finally {
+      await stores.db.close();
+    }
   });
 });

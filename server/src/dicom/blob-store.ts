@@ -71,6 +71,12 @@ export class BlobStore {
     }
   }
 
+  /** SHA-256 (hex) of parts in order: on a hash thread when they are in shared memory. */
+  hash(parts: readonly Uint8Array[]): Promise<string> {
+    if (this.hashers && inSharedMemory(parts)) return this.hashers.sha256Of(parts);
+    return Promise.resolve(sha256InThread(parts));
+  }
+
   /** Stores bytes under a name derived elsewhere (a thumbnail under its DICOM file's hash). */
   async putAs(key: string, bytes: Uint8Array): Promise<void> {
     const target = this.pathFor(key);

@@ -38,6 +38,11 @@ export interface DeidentifyOptions extends ParseLimits {
    * file for a file that has no SOP Instance UID.
    */
   uidMap: (uid: string) => string;
+  /**
+   * SHA-256 (hex) of `bytes` when the caller already has it (import hashes on a worker thread);
+   * needed only for a file without SOP Instance UID, and hashed here if absent.
+   */
+  sourceSha256?: string | undefined;
 }
 
 const DEID_METHOD =
@@ -104,7 +109,8 @@ function rebuild(ds: DataSet, info: DicomInfo, bytes: Uint8Array, opts: Deidenti
   }
 
   const originalSop = cleanUid(ds.string(parserKey(TAG.SOPInstanceUID)));
-  const sourceKey = originalSop ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const sourceKey =
+    originalSop ?? `sha256:${opts.sourceSha256 ?? createHash('sha256').update(bytes).digest('hex')}`;
   const newSop = opts.uidMap(sourceKey);
   if (opts.profile === 'basic') {
     for (const tag of BASIC_PROFILE_REPLACE_UIDS) {

@@ -142,7 +142,14 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
     if (!parsed.ok) return parsed;
     const inspected = describeParsed(parsed.value, fileName);
     if (!inspected.ok) return inspected;
-    const deid = deidentifyParsed(parsed.value, inspected.value, bytes, { profile: deps.profile, uidMap });
+    // A file without SOP Instance UID (VinDr-CXR's) is keyed by its hash for new UIDs: hashed
+    // off the event loop, as its stored bytes will be.
+    const sourceSha256 = inspected.value.hasSopInstanceUid ? undefined : await deps.blobs.hash([bytes]);
+    const deid = deidentifyParsed(parsed.value, inspected.value, bytes, {
+      profile: deps.profile,
+      uidMap,
+      sourceSha256,
+    });
     if (!deid.ok) return deid;
     if (inspected.value.encapsulated) {
       // Only a decoder finds a corrupt codestream; refuse it now rather than at first view. The
