@@ -14,6 +14,7 @@ import {
   isGlobalLabel,
 } from '@cxr/shared';
 import * as Y from 'yjs';
+import { readUpdateEffect, type UpdateEffect } from './decoded-update.js';
 
 /** What the sender may do in this room. Observers (admins off the panel) only read. */
 export interface Writer {
@@ -33,15 +34,17 @@ export const MAX_CLOCK_ADVANCE = 1_000_000;
 const GUARD_ORIGIN = Symbol('guard');
 
 /**
- * Checks every incoming update against a warm scratch copy of the room's document before the
- * real document sees it. The update is applied to the copy; inside that transaction every
- * struct it inserted and every item it deleted is inspected (its root, its key, its value,
- * its author). Values are judged one by one as written, not by the map's resulting value,
- * because a concurrent write may win the key without being wrong. The copy is rebuilt only
- * after a refusal, so the hot path is one extra `applyUpdate`.
+ * Checks every incoming update before the room's document sees it: every struct it inserts and
+ * every item it deletes is judged (its root, its key, its value, its author). Values are judged
+ * one by one as written, not by the map's resulting value, because a concurrent write may win
+ * the key without being wrong.
+ *
+ * The plain updates of live editing are read without being applied (decoded-update.ts).
+ * Anything else (progress marks, which need the resulting reading; updates with missing
+ * dependencies; shapes outside the layout) is applied to a fresh copy of the document and
+ * judged inside that transaction, where Yjs has resolved everything.
  */
 export class UpdateGuard {
-  private scratch: Y.Doc;
   private writer: Writer = { userId: '', canWrite: false };
   private locked = false;
   private verdict: GuardVerdict | undefined;
@@ -50,71 +53,109 @@ export class UpdateGuard {
     private readonly source: Y.Doc,
     private readonly image: ImageSize,
     private readonly panel: readonly string[],
-  ) {
-    this.scratch = this.rebuild();
-  }
+  ) {}
 
-  /**
-   * Judges `update` from `writer`. On acceptance the scratch copy already holds the update;
-   * the caller must then apply it to the source document.
-   */
+  /** Judges `update` from `writer`; on acceptance the caller applies it to the source document. */
   check(update: Uint8Array, writer: Writer, locked: boolean): GuardVerdict {
     this.writer = writer;
     this.locked = locked;
-    this.verdict = undefined;
-    // Another node's update may be waiting here for its own dependencies; only pending state
-    // that this update creates is this update's fault.
-    const hadPending = this.scratch.store.pendingStructs !== null || this.scratch.store.pendingDs !== null;
+    let effect: UpdateEffect | undefined;
     try {
-      Y.applyUpdate(this.scratch, update, GUARD_ORIGIN);
+      effect = readUpdateEffect(update, this.source);
     } catch {
-      return this.refuse({ close: 'INVALID_UPDATE', detail: 'update could not be decoded' });
+      effect = undefined; // the copy gives the verdict on what cannot be read
     }
-    const verdict = this.verdict as GuardVerdict | undefined;
-    if (verdict && !verdict.ok) return this.refuse(verdict);
-    const store = this.scratch.store;
-    if (!hadPending && (store.pendingStructs !== null || store.pendingDs !== null)) {
-      return this.refuse({ close: 'RESYNC', detail: 'update depends on changes the server has not seen' });
+    return (effect && this.judge(effect)) ?? this.checkOnCopy(update, writer, locked);
+  }
+
+  /** The verdict on a plain update, or undefined when only the copy can tell. */
+  private judge(effect: UpdateEffect): GuardVerdict | undefined {
+    if (!effect.changed) return { ok: true, changed: false };
+    if (this.locked) return { ok: false, close: 'LOCKED', detail: 'the consensus is locked; no more edits' };
+    for (const advance of effect.advances.values()) {
+      if (advance > MAX_CLOCK_ADVANCE)
+        return { ok: false, close: 'INVALID_UPDATE', detail: 'update is implausibly long' };
     }
-    return verdict ?? { ok: true, changed: false };
+    for (const entry of effect.written) {
+      const problem = this.rootProblem(entry.root);
+      if (problem) return { ok: false, ...problem };
+      if (entry.root === DOC_ROOTS.progress) return undefined;
+      if (entry.deleted) continue;
+      const detail = this.entryProblem(entry.root, entry.key, entry.value, undefined);
+      if (detail) return { ok: false, close: 'INVALID_UPDATE', detail };
+    }
+    for (const { root } of effect.deleted) {
+      const problem = this.rootProblem(root);
+      if (problem) return { ok: false, ...problem };
+      if (root === DOC_ROOTS.progress) return undefined;
+    }
+    const findings = this.source.getMap(DOC_ROOTS.findings).size + effect.newFindingKeys.size;
+    if (findings > MAX_FINDINGS) return undefined; // deletes in the same update may make room
+    return { ok: true, changed: true };
   }
 
-  /** Mirrors an update that the server applied to the source document itself. */
-  mirror(update: Uint8Array): void {
-    Y.applyUpdate(this.scratch, update);
+  /**
+   * The reference judgement: applies the update to a fresh copy of the document and judges it
+   * inside that transaction. `check` falls back to it; tests compare the two.
+   */
+  checkOnCopy(update: Uint8Array, writer: Writer = this.writer, locked = this.locked): GuardVerdict {
+    this.writer = writer;
+    this.locked = locked;
+    const scratch = this.copyOfSource();
+    this.verdict = undefined;
+    try {
+      // Another node's update may be waiting in the document for its own dependencies; only
+      // pending state that this update creates is this update's fault.
+      const hadPending = scratch.store.pendingStructs !== null || scratch.store.pendingDs !== null;
+      try {
+        Y.applyUpdate(scratch, update, GUARD_ORIGIN);
+      } catch {
+        return { ok: false, close: 'INVALID_UPDATE', detail: 'update could not be decoded' };
+      }
+      const verdict = this.verdict as GuardVerdict | undefined;
+      if (verdict && !verdict.ok) return verdict;
+      const store = scratch.store;
+      if (!hadPending && (store.pendingStructs !== null || store.pendingDs !== null)) {
+        return { ok: false, close: 'RESYNC', detail: 'update depends on changes the server has not seen' };
+      }
+      return verdict ?? { ok: true, changed: false };
+    } finally {
+      scratch.destroy();
+    }
   }
 
-  destroy(): void {
-    this.scratch.destroy();
-  }
-
-  private inspect(tr: Y.Transaction): GuardVerdict {
+  private inspect(scratch: Y.Doc, tr: Y.Transaction): GuardVerdict {
     if (!hasChanges(tr)) return { ok: true, changed: false };
     if (this.locked) return { ok: false, close: 'LOCKED', detail: 'the consensus is locked; no more edits' };
-    const roots = rootNames(this.scratch);
-    const problem = this.inspectInserted(tr, roots) ?? this.inspectDeleted(tr, roots) ?? this.inspectSize();
+    const roots = rootNames(scratch);
+    const problem =
+      this.inspectInserted(scratch, tr, roots) ?? this.inspectDeleted(tr, roots) ?? this.inspectSize(scratch);
     return problem ? { ok: false, ...problem } : { ok: true, changed: true };
   }
 
-  private inspectInserted(tr: Y.Transaction, roots: Map<object, string>): Problem | undefined {
+  private inspectInserted(
+    scratch: Y.Doc,
+    tr: Y.Transaction,
+    roots: Map<object, string>,
+  ): Problem | undefined {
     for (const [client, after] of tr.afterState) {
       const before = tr.beforeState.get(client) ?? 0;
       if (after === before) continue;
       if (after - before > MAX_CLOCK_ADVANCE)
         return { close: 'INVALID_UPDATE', detail: 'update is implausibly long' };
-      const structs = this.scratch.store.clients.get(client) ?? [];
+      const structs = scratch.store.clients.get(client) ?? [];
       for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
         const struct = structs[i]!;
         if (struct.id.clock >= after) break;
         if (!(struct instanceof Y.Item)) continue; // GC: content already gone, nothing to judge
-        const problem = this.inspectItem(struct, roots);
+        const problem = this.inspectItem(scratch, struct, roots);
         if (problem) return problem;
       }
     }
     return undefined;
   }
 
-  private inspectItem(item: Y.Item, roots: Map<object, string>): Problem | undefined {
+  private inspectItem(scratch: Y.Doc, item: Y.Item, roots: Map<object, string>): Problem | undefined {
     const root = roots.get(item.parent as object);
     const where = this.rootProblem(root);
     if (where) return where;
@@ -123,21 +164,34 @@ export class UpdateGuard {
     if (!(item.content instanceof Y.ContentAny) || item.content.getLength() !== 1) {
       return { close: 'INVALID_UPDATE', detail: `${root} values must be plain JSON values` };
     }
-    const key = item.parentSub;
-    const value: unknown = item.content.getContent()[0];
-    const ctx: EntryContext = { userId: this.writer.userId, image: this.image, panel: this.panel };
-    const detail =
-      root === DOC_ROOTS.findings
-        ? checkFindingEntry(key, value, ctx)
-        : root === DOC_ROOTS.progress
-          ? checkProgressEntry(key, value, {
-              ...ctx,
-              reading: () => checkReadingRules(readFindings(this.scratch), readGlobals(this.scratch)),
-            })
-          : isGlobalLabel(key)
-            ? checkGlobalEntry(key, value, ctx)
-            : `unknown global label ${key.slice(0, 40)}`;
+    const detail = this.entryProblem(root!, item.parentSub, item.content.getContent()[0], scratch);
     return detail ? { close: 'INVALID_UPDATE', detail } : undefined;
+  }
+
+  /**
+   * What is wrong with one written value, if anything. A progress mark is judged against the
+   * reading it completes, so it needs the document with the update applied (`applied`).
+   */
+  private entryProblem(
+    root: string,
+    key: string,
+    value: unknown,
+    applied: Y.Doc | undefined,
+  ): string | undefined {
+    const ctx: EntryContext = { userId: this.writer.userId, image: this.image, panel: this.panel };
+    if (root === DOC_ROOTS.findings) return checkFindingEntry(key, value, ctx);
+    if (root === DOC_ROOTS.progress) {
+      return checkProgressEntry(key, value, {
+        ...ctx,
+        reading: () => {
+          if (!applied) throw new Error('a progress mark is judged on the applied copy');
+          return checkReadingRules(readFindings(applied), readGlobals(applied));
+        },
+      });
+    }
+    return isGlobalLabel(key)
+      ? checkGlobalEntry(key, value, ctx)
+      : `unknown global label ${key.slice(0, 40)}`;
   }
 
   /** Deleting is withdrawing a candidate: allowed to writers in client roots only. */
@@ -164,27 +218,20 @@ export class UpdateGuard {
     return undefined;
   }
 
-  private inspectSize(): Problem | undefined {
-    if (this.scratch.getMap(DOC_ROOTS.findings).size > MAX_FINDINGS) {
+  private inspectSize(scratch: Y.Doc): Problem | undefined {
+    if (scratch.getMap(DOC_ROOTS.findings).size > MAX_FINDINGS) {
       return { close: 'TOO_LARGE', detail: `a scan holds at most ${MAX_FINDINGS} findings` };
     }
     return undefined;
   }
 
-  private refuse(problem: Problem): GuardVerdict {
-    // The scratch copy may hold part of the refused update: start again from the source.
-    this.scratch.destroy();
-    this.scratch = this.rebuild();
-    return { ok: false, ...problem };
-  }
-
-  private rebuild(): Y.Doc {
+  private copyOfSource(): Y.Doc {
     const scratch = new Y.Doc();
     for (const root of ALL_ROOTS) scratch.getMap(root);
     Y.applyUpdate(scratch, Y.encodeStateAsUpdate(this.source));
     // Judged inside the transaction, before garbage collection drops deleted content.
     scratch.on('afterTransaction', (tr: Y.Transaction) => {
-      if (tr.origin === GUARD_ORIGIN) this.verdict = this.inspect(tr);
+      if (tr.origin === GUARD_ORIGIN) this.verdict = this.inspect(scratch, tr);
     });
     return scratch;
   }

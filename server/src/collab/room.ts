@@ -258,7 +258,6 @@ export class Room {
   }
 
   destroy(): void {
-    this.guard.destroy();
     this.doc.destroy();
   }
 
@@ -287,7 +286,6 @@ export class Room {
 
   private onDocUpdate(update: Uint8Array, origin: unknown): void {
     if (origin === REMOTE_ORIGIN) {
-      this.guard.mirror(update);
       // Another node's lock or unlock reaches this node's copy as a meta change.
       const meta = readMeta(this.doc);
       this.locked = meta.locked;
@@ -300,7 +298,6 @@ export class Room {
       return;
     }
     if (origin === STORED_SERVER_ORIGIN) {
-      this.guard.mirror(update);
       const frame = syncUpdateFrame(update);
       this.durable = this.durable.then(() => {
         this.broadcast(frame, undefined);
@@ -308,7 +305,6 @@ export class Room {
       });
       return;
     }
-    if (origin === SERVER_ORIGIN) this.guard.mirror(update);
     const sender = this.senderOf(origin);
     const receivedAt = performance.now();
     this.inflight++;
