@@ -12,6 +12,8 @@ describe('the young generation', () => {
     process.env.NODE_OPTIONS = '--enable-source-maps --max-semi-space-size=64';
     expect(enlargeYoungGeneration()).toBe(false);
     process.env.NODE_OPTIONS = '--enable-source-maps';
-    expect(enlargeYoungGeneration()).toBe(!process.execArgv.some((a) => a.startsWith('--max-semi-space-size')));
+    expect(enlargeYoungGeneration()).toBe(
+      !process.execArgv.some((a) => a.startsWith('--max-semi-space-size')),
+    );
   });
 });
