@@ -106,7 +106,6 @@ export class Room {
     this.logLength = state.logLength;
     this.guard = new UpdateGuard(this.doc, this.image, state.panel);
     this.compactThreshold = Math.round(deps.compactAfterUpdates * (1 + Math.random() * 0.5));
-    this.doc.on('update', (update: Uint8Array, origin: unknown) => this.onDocUpdate(update, origin));
     this.doc.getMap('findings').observe((event) => {
       for (const key of event.keysChanged) this.changedFindings.add(key);
     });
@@ -172,7 +171,12 @@ export class Room {
           clearTimeout(conn.waiting.timer);
           conn.waiting = undefined;
         }
-        if (verdict.changed) Y.applyUpdate(this.doc, update, conn);
+        if (verdict.changed) {
+          Y.applyUpdate(this.doc, update, conn);
+          // Stored and broadcast as the client sent it: the document does not re-encode it
+          // (listening to its 'update' event made Yjs encode every applied update again).
+          this.onDocUpdate(update, conn);
+        }
         return;
       }
       case 'awareness': {
@@ -227,7 +231,7 @@ export class Room {
    * accepted update. Resolves once stored.
    */
   async applyServerChange(change: (doc: Y.Doc) => void): Promise<void> {
-    this.doc.transact(() => change(this.doc), SERVER_ORIGIN);
+    this.capturing(SERVER_ORIGIN, () => this.doc.transact(() => change(this.doc), SERVER_ORIGIN));
     await this.durable;
   }
 
@@ -237,7 +241,7 @@ export class Room {
    */
   applyRemote(kind: FanoutKind, payload: Uint8Array): void {
     if (kind === 'update') {
-      Y.applyUpdate(this.doc, payload, REMOTE_ORIGIN);
+      this.capturing(REMOTE_ORIGIN, () => Y.applyUpdate(this.doc, payload, REMOTE_ORIGIN));
       return;
     }
     const relay = this.awareness.receiveChecked(payload, REMOTE_OWNER);
@@ -246,7 +250,23 @@ export class Room {
 
   /** Applies a server change that is already stored, and broadcasts it. */
   applyStored(update: Uint8Array): void {
-    Y.applyUpdate(this.doc, update, STORED_SERVER_ORIGIN);
+    this.capturing(STORED_SERVER_ORIGIN, () => Y.applyUpdate(this.doc, update, STORED_SERVER_ORIGIN));
+  }
+
+  /**
+   * Runs a change that is not a client's update and hands what it changed (as Yjs encodes
+   * it; nothing when nothing changed) to onDocUpdate.
+   */
+  private capturing(origin: symbol, run: () => void): void {
+    const changes: Uint8Array[] = [];
+    const capture = (update: Uint8Array) => changes.push(update);
+    this.doc.on('update', capture);
+    try {
+      run();
+    } finally {
+      this.doc.off('update', capture);
+    }
+    for (const update of changes) this.onDocUpdate(update, origin);
   }
 
   /** Closes every connection (shutdown, unload, access revoked). */
