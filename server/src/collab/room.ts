@@ -171,12 +171,18 @@ export class Room {
           clearTimeout(conn.waiting.timer);
           conn.waiting = undefined;
         }
-        if (verdict.changed) {
-          Y.applyUpdate(this.doc, update, conn);
-          // Stored and broadcast as the client sent it: the document does not re-encode it
-          // (listening to its 'update' event made Yjs encode every applied update again).
-          this.onDocUpdate(update, conn);
+        if (!verdict.changed) return;
+        const store = this.doc.store;
+        if (store.pendingStructs !== null || store.pendingDs !== null) {
+          // Another node's update waits here for what this one may bring: store and broadcast
+          // everything that comes in with it, as the document encodes it.
+          this.capturing(conn, () => Y.applyUpdate(this.doc, update, conn));
+          return;
         }
+        Y.applyUpdate(this.doc, update, conn);
+        // Stored and broadcast as the client sent it, not re-encoded: listening to the
+        // document's 'update' event made Yjs encode every applied update a second time.
+        this.onDocUpdate(update, conn);
         return;
       }
       case 'awareness': {
@@ -254,10 +260,11 @@ export class Room {
   }
 
   /**
-   * Runs a change that is not a client's update and hands what it changed (as Yjs encodes
-   * it; nothing when nothing changed) to onDocUpdate.
+   * Runs a change and hands what it changed (as Yjs encodes it; nothing when nothing changed)
+   * to onDocUpdate: server changes, other nodes' updates, and client updates that complete
+   * another node's pending one.
    */
-  private capturing(origin: symbol, run: () => void): void {
+  private capturing(origin: unknown, run: () => void): void {
     const changes: Uint8Array[] = [];
     const capture = (update: Uint8Array) => changes.push(update);
     this.doc.on('update', capture);
