@@ -108,7 +108,7 @@ const SERVER_VERSION = String(
  */
 export async function startServer(config: Config, options: { log?: Logger } = {}): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
-  enlargeYoungGeneration();
+  enlargeYoungGeneration(config.nodeOptions);
   const metrics = new ServerMetrics();
   fs.mkdirSync(config.dataDir, { recursive: true });
   const stores = await openStores({

@@ -11,8 +11,8 @@ export const SEMI_SPACE_MB = 32;
  * 112% -> 108%. An operator's own setting (`--max-semi-space-size` on the command line or in
  * NODE_OPTIONS) wins. Returns whether this set it.
  */
-export function enlargeYoungGeneration(): boolean {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) =>
+export function enlargeYoungGeneration(nodeOptions: string): boolean {
+  const given = [...process.execArgv, ...nodeOptions.split(/\s+/)].some((arg) =>
     arg.startsWith('--max-semi-space-size'),
   );
   if (given) return false;
