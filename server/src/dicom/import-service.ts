@@ -8,9 +8,8 @@ import { decodePixels } from './decode.js';
 import { type DeidProfile, deidentifyParsed } from './deidentify.js';
 import { type DicomErrorCode, dicomError } from './errors.js';
 import { type DicomInfo, describeParsed, MAX_IMAGE_SIDE } from './inspect.js';
-import { DEFAULT_IMPORT_CONCURRENCY } from './import-many.js';
 import { parseDicomBytes } from './parse.js';
-import { FileReadPool, FileTooLargeError } from './read-pool.js';
+import { type FileReadPool, FileTooLargeError } from './read-pool.js';
 import { describeTransferSyntax, EXPLICIT_VR_LE } from './transfer-syntax.js';
 import { createUidMapper } from './uid-mapper.js';
 
@@ -70,8 +69,8 @@ export interface ImporterDeps {
   readonly log?: Logger | undefined;
   /** Shared WASM codecs (each loads once); a fresh set by default. */
   readonly decoders?: FrameDecoders;
-  /** Buffers files are read into; a pool of this importer's own by default. */
-  readonly reads?: FileReadPool;
+  /** Buffers files are read into (one pool per process, see services.ts). */
+  readonly reads: FileReadPool;
 }
 
 /**
@@ -90,8 +89,6 @@ export const MAX_IMPORT_FILE_BYTES = MAX_IMAGE_SIDE * MAX_IMAGE_SIDE * 2 + 16 * 
 export function createDicomImporter(deps: ImporterDeps): DicomImporter {
   const uidMap = createUidMapper(deps.uidKey);
   const decoders = deps.decoders ?? createFrameDecoders();
-  // One buffer per file read at once, as many as `cxr import` reads at once.
-  const reads = deps.reads ?? new FileReadPool(DEFAULT_IMPORT_CONCURRENCY, MAX_IMPORT_FILE_BYTES);
 
   async function importBytes(bytes: Uint8Array, input: ImportInput): Promise<ImportResult> {
     const prepared = await prepare(bytes, input.fileName);
@@ -190,7 +187,7 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
       try {
         // The bytes are lent by the pool: importBytes is done with them when it returns (the
         // stored file is written and hashed, the answer holds copies).
-        return await reads.withFile(file, (bytes) => importBytes(bytes, { fileName, importedBy }));
+        return await deps.reads.withFile(file, (bytes) => importBytes(bytes, { fileName, importedBy }));
       } catch (error) {
         if (!(error instanceof FileTooLargeError)) throw error;
         return { ok: false, error: dicomError('dicom_too_large', error.message) };
