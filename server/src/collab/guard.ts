@@ -98,7 +98,7 @@ export class UpdateGuard {
    * The reference judgement: applies the update to a fresh copy of the document and judges it
    * inside that transaction. `check` falls back to it; tests compare the two.
    */
-  checkOnCopy(update: Uint8Array, writer: Writer = this.writer, locked = this.locked): GuardVerdict {
+  checkOnCopy(update: Uint8Array, writer: Writer, locked: boolean): GuardVerdict {
     this.writer = writer;
     this.locked = locked;
     const scratch = this.copyOfSource();
