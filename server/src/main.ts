@@ -123,7 +123,6 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   );
   const tokens = new TokenService(loadSigningKey(config.dataDir, config.tokenSecret), config.tokenTtlSeconds);
 
-  const audit = stores.audit;
   // SQLite: small batches on this thread, large ones (a busy server) on a writer thread of their
   // own; an in-memory database cannot be shared with a thread.
   const writerThread =
@@ -252,7 +251,13 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   sessionRoutes(app, { users: stores.users, scans: stores.scans, sessions: stores.sessions, requireUser });
   scanRoutes(app, { scans: stores.scans, sessions: stores.sessions, requireUser, upload });
   blindRoutes(app, { sessions: stores.sessions, users: stores.users, blind, requireUser });
-  lockRoutes(app, { sessions: stores.sessions, consensus: stores.consensus, locks, audit, requireUser });
+  lockRoutes(app, {
+    sessions: stores.sessions,
+    consensus: stores.consensus,
+    locks,
+    audit: stores.audit,
+    requireUser,
+  });
   exportRoutes(app, {
     sessions: stores.sessions,
     consensus: stores.consensus,

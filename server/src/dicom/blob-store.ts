@@ -17,7 +17,7 @@ export class BlobStore {
   constructor(
     readonly root: string,
     private readonly suffix = '',
-    /** Where `stage` hashes bytes its caller gives up; without, on this thread. */
+    /** Hash threads for bytes in shared memory; without them, everything is hashed here. */
     private readonly hashers?: HashWorkers,
   ) {
     this.tmpDir = path.join(root, '.tmp');
@@ -44,13 +44,10 @@ export class BlobStore {
       let sha256: string;
       const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
       try {
-        if (this.hashers && inSharedMemory(parts)) {
-          [sha256] = await Promise.all([this.hashers.sha256Of(parts), writeAll(handle, parts)]);
-        } else {
-          const writing = writeAll(handle, parts);
-          sha256 = sha256InThread(parts);
-          await writing;
-        }
+        // The write starts first, so even a hash on this thread overlaps it.
+        const writing = writeAll(handle, parts);
+        sha256 = await this.hash(parts);
+        await writing;
       } finally {
         await handle.close();
       }

@@ -24,7 +24,7 @@ export class FileTooLargeError extends Error {
 /**
  * Reusable shared-memory buffers that files are read into for import. Reading a 16.8 MB chest
  * file into a fresh Buffer cost 9-10 ms here, mostly the kernel handing out and zeroing new
- * pages; into a reused buffer, 2-3 ms. Shared memory (SharedArrayBuffer) lets a hash thread
+ * pages; into a reused buffer, 1-3 ms. Shared memory (SharedArrayBuffer) lets a hash thread
  * read the same bytes while this thread writes them out, with nothing copied or moved.
  */
 export class FileReadPool {
