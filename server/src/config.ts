@@ -33,8 +33,6 @@ const EnvSchema = z.object({
     .positive()
     .default(12 * 3600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Node's own; read only to see whether the operator sized V8's young generation. */
-  NODE_OPTIONS: z.string().default(''),
   WS_MAX_FRAME_BYTES: z.coerce
     .number()
     .int()
@@ -102,8 +100,6 @@ export interface Config {
   readonly tokenSecret: string | undefined;
   readonly tokenTtlSeconds: number;
   readonly logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
-  /** Node's options from the environment (ops/young-generation.ts looks for its own flag). */
-  readonly nodeOptions: string;
   readonly wsMaxFrameBytes: number;
   readonly wsMaxMessagesPerSecond: number;
   readonly wsMaxPendingMessages: number;
@@ -161,7 +157,6 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       tokenSecret: e.TOKEN_SECRET,
       tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
       logLevel: e.LOG_LEVEL,
-      nodeOptions: e.NODE_OPTIONS,
       wsMaxFrameBytes: e.WS_MAX_FRAME_BYTES,
       wsMaxMessagesPerSecond: e.WS_MAX_MESSAGES_PER_SECOND,
       wsMaxPendingMessages: e.WS_MAX_PENDING_MESSAGES,

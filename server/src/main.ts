@@ -37,7 +37,6 @@ import { type Realtime, attachRealtime } from './realtime/index.js';
 import { sql } from 'kysely';
 import { countedImporter, countedLocks, timedSink } from './ops/instrument.js';
 import { ServerMetrics } from './ops/metrics.js';
-import { enlargeYoungGeneration } from './ops/young-generation.js';
 import { opsRoutes } from './ops/ops-routes.js';
 import { openApiRoutes } from './ops/openapi.js';
 import { accessRoutes } from './ops/access-routes.js';
@@ -108,7 +107,6 @@ const SERVER_VERSION = String(
  */
 export async function startServer(config: Config, options: { log?: Logger } = {}): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
-  enlargeYoungGeneration(config.nodeOptions);
   const metrics = new ServerMetrics();
   fs.mkdirSync(config.dataDir, { recursive: true });
   const stores = await openStores({
