@@ -285,7 +285,10 @@ async function runTarget(
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(args['data-root'] ?? os.tmpdir(), 'cxr-bench-'));
   const closesBefore = closes.length;
-  const child = await startTarget(target, port, dataDir);
+  const child = await startTarget(target, port, dataDir).catch((error: unknown) => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   try {
     const plan = await planFor(port);
     const base = Date.now();

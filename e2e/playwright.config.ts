@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // Only the runner process starts the server; workers load this file too and must not make dirs.
 const dataDir =
   process.env.TEST_WORKER_INDEX === undefined ? mkdtempSync(path.join(tmpdir(), 'cxr-e2e-')) : '';
+// Removed when the runner exits, after it has stopped the server.
+if (dataDir) process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
 
 /**
  * End-to-end specs in real Chromium (the system one: never downloaded) against a real server

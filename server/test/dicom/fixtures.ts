@@ -9,7 +9,7 @@ import { join } from 'node:path';
  * the compressed bytes come from encoders independent of the decoders under test.
  */
 export class ToolDir {
-  readonly dir = mkdtempSync(join(tmpdir(), 'cxr-dicom-'));
+  readonly dir = mkdtempSync(join(process.env.CXR_TEST_TMP ?? tmpdir(), 'cxr-dicom-'));
   private n = 0;
 
   /** Writes `bytes`, runs `tool args in out`, returns the output file. */

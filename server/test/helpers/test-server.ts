@@ -9,8 +9,9 @@ export const ADMIN = { username: 'admin', password: 'admin-test-password' };
 export type Backend = 'sqlite' | 'postgres';
 export const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
+/** A fresh folder inside the run's temporary folder (helpers/temp-root.ts removes it). */
 export function tempDir(prefix = 'cxr-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return fs.mkdtempSync(path.join(process.env.CXR_TEST_TMP ?? os.tmpdir(), prefix));
 }
 
 /** A unique PostgreSQL schema name for one test file's server. */
