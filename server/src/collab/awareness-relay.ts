@@ -19,7 +19,7 @@ interface Entry {
 /**
  * The room's view of awareness (cursors, names). y-websocket 3 clients re-send every
  * awareness update they receive, so most incoming entries are stale echoes: they are dropped
- * by comparing clocks before any JSON is parsed. Only a connection that first published a
+ * by comparing clocks before their state is decoded. Only a connection that first published a
  * client id may update it, and only with a state naming its own user.
  */
 export class AwarenessRelay {
@@ -31,30 +31,34 @@ export class AwarenessRelay {
    * entries), or undefined when nothing is new. Throws on a malformed update.
    */
   receive(update: Uint8Array, owner: object, userId: string): Uint8Array | undefined {
+    const count = checkShape(update);
     const decoder = decoding.createDecoder(update);
-    const count = decoding.readVarUint(decoder);
-    if (count > 64) throw new RangeError('too many awareness entries');
+    decoding.readVarUint(decoder);
     let fresh: Array<[number, number, string]> | undefined;
     for (let i = 0; i < count; i++) {
       const clientId = decoding.readVarUint(decoder);
       const clock = decoding.readVarUint(decoder);
-      const stateJson = decoding.readVarString(decoder);
+      // The state stays bytes until it is needed: most entries are echoes older than what the
+      // room holds, and decoding their text was most of what dropping them cost.
+      const stateBytes = decoding.readVarUint8Array(decoder);
+      const removal = isNullState(stateBytes);
       const known = this.entries.get(clientId);
       const newer =
         known === undefined
-          ? stateJson !== 'null'
-          : clock > known.clock ||
-            (clock === known.clock && stateJson === 'null' && known.stateJson !== 'null');
+          ? !removal
+          : clock > known.clock || (clock === known.clock && removal && known.stateJson !== 'null');
       if (!newer) continue;
       if (known !== undefined && known.owner !== owner) continue;
       if (known === undefined && !this.claim(owner, clientId)) continue;
-      if (stateJson !== 'null' && !stateNamesUser(stateJson, userId)) continue;
+      const stateJson = removal ? 'null' : utf8.decode(stateBytes);
+      if (!removal && !stateNamesUser(stateJson, userId)) continue;
       this.entries.set(clientId, { clock, stateJson, owner });
       fresh ??= [];
       fresh.push([clientId, clock, stateJson]);
     }
-    if (decoding.hasContent(decoder)) throw new RangeError('trailing bytes in awareness update');
-    return fresh && encodeEntries(fresh);
+    if (!fresh) return undefined;
+    // Every entry new (a client's own move, the usual case): relay the update as it came.
+    return fresh.length === count ? update : encodeEntries(fresh);
   }
 
   /**
@@ -69,6 +73,7 @@ export class AwarenessRelay {
       const clientId = decoding.readVarUint(decoder);
       const clock = decoding.readVarUint(decoder);
       const stateJson = decoding.readVarString(decoder);
+      if (decoder.pos > update.length) throw new RangeError('awareness update cut short');
       const known = this.entries.get(clientId);
       if (known && known.owner !== owner) continue;
       if (known && !(clock > known.clock || (clock === known.clock && stateJson === 'null'))) continue;
@@ -117,6 +122,41 @@ export class AwarenessRelay {
     ids.add(clientId);
     return true;
   }
+}
+
+/**
+ * Walks an update's entries without keeping anything, so a malformed one is refused before it
+ * changes the room (a valid first entry followed by garbage would otherwise be half applied).
+ * Returns the entry count.
+ */
+function checkShape(update: Uint8Array): number {
+  const decoder = decoding.createDecoder(update);
+  const count = decoding.readVarUint(decoder);
+  if (count > 64) throw new RangeError('too many awareness entries');
+  for (let i = 0; i < count; i++) {
+    decoding.readVarUint(decoder);
+    decoding.readVarUint(decoder);
+    const length = decoding.readVarUint(decoder);
+    decoder.pos += length;
+    // lib0 takes views of the underlying buffer without checking the view's own end.
+    if (decoder.pos > update.length) throw new RangeError('awareness update cut short');
+  }
+  if (decoding.hasContent(decoder)) throw new RangeError('trailing bytes in awareness update');
+  return count;
+}
+
+/**
+ * As lib0 decodes strings (fatal, BOM kept), so relayed text is what it was before: a fresh
+ * state that is not valid UTF-8 is refused like any other malformed update. A stale one is not
+ * decoded at all; it is dropped either way.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** `null`, the state y-protocols sends when a client leaves, as its JSON bytes. */
+function isNullState(bytes: Uint8Array): boolean {
+  return (
+    bytes.length === 4 && bytes[0] === 0x6e && bytes[1] === 0x75 && bytes[2] === 0x6c && bytes[3] === 0x6c
+  );
 }
 
 function stateNamesUser(stateJson: string, userId: string): boolean {
