@@ -66,7 +66,8 @@ describe('awareness relay (R-PROTO-7)', () => {
     const relay = new AwarenessRelay();
     const good = update([7, 1, alice]);
     // Bad inputs tried: cut short inside the state, trailing bytes, too many entries, a fresh
-    // state that is not UTF-8, and a length running past the view into the rest of its buffer.
+    // state that is not UTF-8, and a state length running past the end of the update (inside a
+    // larger buffer, which the skipping shape check must not read into).
     expect(() => relay.receive(good.subarray(0, good.length - 3), tabA, 'alice')).toThrow(RangeError);
     expect(() => relay.receive(Uint8Array.from([...good, 0]), tabA, 'alice')).toThrow(RangeError);
     const many = encoding.createEncoder();

@@ -73,7 +73,6 @@ export class AwarenessRelay {
       const clientId = decoding.readVarUint(decoder);
       const clock = decoding.readVarUint(decoder);
       const stateJson = decoding.readVarString(decoder);
-      if (decoder.pos > update.length) throw new RangeError('awareness update cut short');
       const known = this.entries.get(clientId);
       if (known && known.owner !== owner) continue;
       if (known && !(clock > known.clock || (clock === known.clock && stateJson === 'null'))) continue;
@@ -138,7 +137,7 @@ function checkShape(update: Uint8Array): number {
     decoding.readVarUint(decoder);
     const length = decoding.readVarUint(decoder);
     decoder.pos += length;
-    // lib0 takes views of the underlying buffer without checking the view's own end.
+    // Skipped, not read: lib0's own end check does not apply here.
     if (decoder.pos > update.length) throw new RangeError('awareness update cut short');
   }
   if (decoding.hasContent(decoder)) throw new RangeError('trailing bytes in awareness update');
