@@ -44,6 +44,7 @@ describe('awareness relay (R-PROTO-7)', () => {
     expect(relay.receive(update([7, 9, { user: { id: 'mallory' } }]), tabB, 'mallory')).toBeUndefined();
     expect(relay.receive(update([9, 1, { user: { id: 'alice' } }]), tabB, 'mallory')).toBeUndefined();
     expect(relay.receive(update([9, 1, 'not an object']), tabB, 'mallory')).toBeUndefined();
+    // A refused state claims nothing: tabB may still publish client 9 with its own user.
     // y-websocket's empty initial state names no one and is allowed.
     expect(relay.receive(update([9, 1, {}]), tabB, 'mallory')).toBeDefined();
     const ids = Array.from({ length: MAX_CLIENT_IDS_PER_CONNECTION + 1 }, (_, i) => 100 + i);
@@ -66,8 +67,8 @@ describe('awareness relay (R-PROTO-7)', () => {
     const relay = new AwarenessRelay();
     const good = update([7, 1, alice]);
     // Bad inputs tried: cut short inside the state, trailing bytes, too many entries, a fresh
-    // state that is not UTF-8, and a state length running past the end of the update (inside a
-    // larger buffer, which the skipping shape check must not read into).
+    // state that is not UTF-8 (alone, and after a valid entry), and a state length running past
+    // the end of the update (inside a larger buffer, which must not be read into).
     expect(() => relay.receive(good.subarray(0, good.length - 3), tabA, 'alice')).toThrow(RangeError);
     expect(() => relay.receive(Uint8Array.from([...good, 0]), tabA, 'alice')).toThrow(RangeError);
     const many = encoding.createEncoder();
@@ -75,10 +76,17 @@ describe('awareness relay (R-PROTO-7)', () => {
     expect(() => relay.receive(encoding.toUint8Array(many), tabA, 'alice')).toThrow(RangeError);
     const notUtf8 = Uint8Array.from([1, 7, 1, 3, 0xff, 0xfe, 0xfd]);
     expect(() => relay.receive(notUtf8, tabA, 'alice')).toThrow();
+    const pair = encoding.createEncoder();
+    encoding.writeVarUint(pair, 2);
+    encoding.writeUint8Array(pair, good.subarray(1));
+    encoding.writeUint8Array(pair, notUtf8.subarray(1));
+    expect(() => relay.receive(encoding.toUint8Array(pair), tabA, 'alice')).toThrow(RangeError);
     const backing = new Uint8Array(64);
     backing.set(good);
     expect(() => relay.receive(backing.subarray(0, good.length - 3), tabA, 'alice')).toThrow(RangeError);
-    // None of them changed what the room holds.
+    // None of them changed what the room holds, nor claimed a client id for tabA.
     expect(relay.size).toBe(0);
+    const ids = Array.from({ length: MAX_CLIENT_IDS_PER_CONNECTION }, (_, i) => 100 + i);
+    expect(ids.every((id) => relay.receive(update([id, 1, {}]), tabA, 'alice') !== undefined)).toBe(true);
   });
 });

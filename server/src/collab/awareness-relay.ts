@@ -31,27 +31,18 @@ export class AwarenessRelay {
    * entries), or undefined when nothing is new. Throws on a malformed update.
    */
   receive(update: Uint8Array, owner: object, userId: string): Uint8Array | undefined {
-    const count = checkShape(update);
-    const decoder = decoding.createDecoder(update);
-    decoding.readVarUint(decoder);
-    let fresh: Array<[number, number, string]> | undefined;
-    for (let i = 0; i < count; i++) {
-      const clientId = decoding.readVarUint(decoder);
-      const clock = decoding.readVarUint(decoder);
-      // The state stays bytes until it is needed: most entries are echoes older than what the
-      // room holds, and decoding their text was most of what dropping them cost.
-      const stateBytes = decoding.readVarUint8Array(decoder);
-      const removal = isNullState(stateBytes);
+    const { count, candidates } = readCandidates(update, (clientId, clock, removal) => {
       const known = this.entries.get(clientId);
-      const newer =
-        known === undefined
-          ? !removal
-          : clock > known.clock || (clock === known.clock && removal && known.stateJson !== 'null');
-      if (!newer) continue;
-      if (known !== undefined && known.owner !== owner) continue;
+      return isNewer(known, clock, removal) && (known === undefined || known.owner === owner);
+    });
+    // Everything that could refuse the update has run: only now does the room change.
+    let fresh: Array<[number, number, string]> | undefined;
+    for (const [clientId, clock, stateJson] of candidates) {
+      if (stateJson !== 'null' && !stateNamesUser(stateJson, userId)) continue;
+      const known = this.entries.get(clientId);
+      // Checked again: an earlier entry of this same update may have moved the clock on.
+      if (!isNewer(known, clock, stateJson === 'null')) continue;
       if (known === undefined && !this.claim(owner, clientId)) continue;
-      const stateJson = removal ? 'null' : utf8.decode(stateBytes);
-      if (!removal && !stateNamesUser(stateJson, userId)) continue;
       this.entries.set(clientId, { clock, stateJson, owner });
       fresh ??= [];
       fresh.push([clientId, clock, stateJson]);
@@ -123,25 +114,41 @@ export class AwarenessRelay {
   }
 }
 
+/** Whether an entry (`removal`: its state is `null`) is newer than what the room holds. */
+function isNewer(known: Entry | undefined, clock: number, removal: boolean): boolean {
+  if (known === undefined) return !removal;
+  return clock > known.clock || (clock === known.clock && removal && known.stateJson !== 'null');
+}
+
 /**
- * Walks an update's entries without keeping anything, so a malformed one is refused before it
- * changes the room (a valid first entry followed by garbage would otherwise be half applied).
- * Returns the entry count.
+ * Reads a whole update, decoding the state of only the entries `wanted` keeps: most entries
+ * are echoes older than what the room holds, and decoding their text was most of what dropping
+ * them cost. Any fault (cut short, trailing bytes, too many entries, a wanted state that is
+ * not UTF-8) throws a RangeError before the caller has changed anything.
  */
-function checkShape(update: Uint8Array): number {
-  const decoder = decoding.createDecoder(update);
-  const count = decoding.readVarUint(decoder);
-  if (count > 64) throw new RangeError('too many awareness entries');
-  for (let i = 0; i < count; i++) {
-    decoding.readVarUint(decoder);
-    decoding.readVarUint(decoder);
-    const length = decoding.readVarUint(decoder);
-    decoder.pos += length;
-    // Skipped, not read: lib0's own end check does not apply here.
-    if (decoder.pos > update.length) throw new RangeError('awareness update cut short');
+function readCandidates(
+  update: Uint8Array,
+  wanted: (clientId: number, clock: number, removal: boolean) => boolean,
+): { count: number; candidates: Array<[number, number, string]> } {
+  const candidates: Array<[number, number, string]> = [];
+  let count: number;
+  try {
+    const decoder = decoding.createDecoder(update);
+    count = decoding.readVarUint(decoder);
+    if (count > 64) throw new Error('too many awareness entries');
+    for (let i = 0; i < count; i++) {
+      const clientId = decoding.readVarUint(decoder);
+      const clock = decoding.readVarUint(decoder);
+      const stateBytes = decoding.readVarUint8Array(decoder);
+      const removal = isNullState(stateBytes);
+      if (wanted(clientId, clock, removal))
+        candidates.push([clientId, clock, removal ? 'null' : utf8.decode(stateBytes)]);
+    }
+    if (decoding.hasContent(decoder)) throw new Error('trailing bytes');
+  } catch (error) {
+    throw new RangeError(`malformed awareness update: ${error instanceof Error ? error.message : error}`);
   }
-  if (decoding.hasContent(decoder)) throw new RangeError('trailing bytes in awareness update');
-  return count;
+  return { count, candidates };
 }
 
 /**
