@@ -8,8 +8,11 @@
  * Instance UID so every import is new work. Each import goes through the same service as
  * `POST /api/scans` and `cxr import` (validate, de-identify, hash, store content-addressed, SQLite
  * row), as many at once as `cxr import` runs (`--concurrency`, default one per core, at most 4). The floor is copying the same native files on the same disk: `fs.copyFile` (what `cp`
- * does) and read-then-write (what an import minimally must do). Target: native >= 50% of the
- * copy's MB/s. Copies and imports alternate for `--rounds` rounds and medians are reported, so
+ * does) and read-then-write. Target: native >= 50% of the copy's MB/s. Two more passes show
+ * what any import must do with the bytes, whatever it does with the DICOM: SHA-256 alone on
+ * hash threads (content addressing and the recorded hash need it), and read + SHA-256 + write
+ * with the import's own buffers, hash threads and blob store, no DICOM work. They bound what
+ * the import can reach on the machine of the run. Copies and imports alternate for `--rounds` rounds and medians are reported, so
  * load from other processes hits both alike; each ratio compares runs of the same round. Every
  * timed pass follows an untimed run of itself (see rehearsed).
  */
@@ -18,9 +21,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import pMap from 'p-map';
 import { openStores } from '../server/src/db/stores.js';
+import { BlobStore } from '../server/src/dicom/blob-store.js';
+import { HashWorkers } from '../server/src/dicom/hash-workers.js';
+import { MAX_IMPORT_FILE_BYTES } from '../server/src/dicom/import-service.js';
 import { DEFAULT_IMPORT_CONCURRENCY, importMany } from '../server/src/dicom/import-many.js';
 import { createDicomServices } from '../server/src/dicom/services.js';
+import { FileReadPool } from '../server/src/dicom/read-pool.js';
 import { makeSyntheticChestDicom } from '../server/src/dicom/synthetic.js';
 import { RLE_LOSSLESS } from '../server/src/dicom/transfer-syntax.js';
 
@@ -133,6 +141,59 @@ async function timeImport(name: string, set: { files: string[]; bytes: number })
   }
 }
 
+/** Hash threads and read buffers for the bytes-only passes (the import has its own, alike). */
+const hashers = new HashWorkers();
+const reads = new FileReadPool(CONCURRENCY, MAX_IMPORT_FILE_BYTES);
+
+/**
+ * What an import must do with each file's bytes and nothing else: read into a pooled
+ * shared-memory buffer, write to the blob store's temp area while a hash thread hashes, rename
+ * into place (BlobStore.stage + commit, as the import does).
+ */
+async function timeBytesOnly(set: { files: string[]; bytes: number }): Promise<Row> {
+  const out = fs.mkdtempSync(path.join(root, 'bytes-'));
+  const blobs = new BlobStore(out, '', hashers);
+  settle();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await pMap(
+    set.files,
+    (file) =>
+      reads.withFile(file, async (bytes) => {
+        const staged = await blobs.stage([bytes]);
+        await staged.commit();
+      }),
+    { concurrency: CONCURRENCY },
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  fs.rmSync(out, { recursive: true, force: true });
+  const cpuMsPerFile = (cpu.user + cpu.system) / 1000 / set.files.length;
+  return { name: 'bytes only: read + SHA-256 + write', files: set.files.length, bytes: set.bytes, seconds, cpuMsPerFile };
+}
+
+/** SHA-256 alone of files already in shared memory, as many at once as an import pass runs. */
+async function timeHashOnly(buffers: Uint8Array[]): Promise<Row> {
+  const bytes = buffers.reduce((n, b) => n + b.byteLength, 0);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await pMap(buffers, (b) => hashers.sha256Of([b]), { concurrency: CONCURRENCY });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMsPerFile = (cpu.user + cpu.system) / 1000 / buffers.length;
+  return { name: 'bytes only: SHA-256 (hash threads)', files: buffers.length, bytes, seconds, cpuMsPerFile };
+}
+
+/** The native files in shared memory, for the hash-only pass. */
+function inSharedMemory(files: string[]): Uint8Array[] {
+  return files.map((file) => {
+    const data = fs.readFileSync(file);
+    const shared = new Uint8Array(new SharedArrayBuffer(data.length));
+    shared.set(data);
+    return shared;
+  });
+}
+
 /**
  * Runs a pass once untimed, then times it. This VM hands free memory back to its host, and
  * the first touch of such memory cost ~3 s/GB here: a pass that found only memory the host had
@@ -193,8 +254,13 @@ async function main() {
   await timeImport('warm-up', { files: nativeSet.files.slice(0, CONCURRENCY), bytes: 0 });
   await timeCopy('warm-up', nativeSet, 'copyFile');
 
+  const nativeInMemory = inSharedMemory(nativeSet.files);
+  await timeBytesOnly({ files: nativeSet.files.slice(0, CONCURRENCY), bytes: 0 });
+
   const copies: Row[] = [];
   const readWrites: Row[] = [];
+  const hashOnly = { rows: [] as Row[], ratios: [] as number[] };
+  const bytesOnly = { rows: [] as Row[], ratios: [] as number[] };
   const imports = new Map<string, { rows: Row[]; ratios: number[] }>(
     sets.map(([n]) => [n, { rows: [], ratios: [] }]),
   );
@@ -202,6 +268,12 @@ async function main() {
     const copy = await rehearsed(() => timeCopy('copy: fs.copyFile (like cp)', nativeSet, 'copyFile'));
     copies.push(copy);
     readWrites.push(await rehearsed(() => timeCopy('copy: readFile + writeFile', nativeSet, 'readWrite')));
+    const hashed = await rehearsed(() => timeHashOnly(nativeInMemory));
+    hashOnly.rows.push(hashed);
+    hashOnly.ratios.push(mbPerS(hashed) / mbPerS(copy));
+    const moved = await rehearsed(() => timeBytesOnly(nativeSet));
+    bytesOnly.rows.push(moved);
+    bytesOnly.ratios.push(mbPerS(moved) / mbPerS(copy));
     for (const [name, set] of sets) {
       const r = await rehearsed(() => timeImport(`import ${name}`, set));
       const entry = imports.get(name)!;
@@ -217,7 +289,16 @@ async function main() {
   );
   console.log(line(copies));
   console.log(line(readWrites));
+  console.log(line(hashOnly.rows, hashOnly.ratios));
+  console.log(line(bytesOnly.rows, bytesOnly.ratios));
   for (const [, entry] of imports) console.log(line(entry.rows, entry.ratios));
+  const nativeImports = imports.get(sets[0]![0])!;
+  const ofBytes = nativeImports.rows.map((r, i) => mbPerS(r) / mbPerS(bytesOnly.rows[i]!));
+  console.log(
+    `native import / bytes only: ${(100 * median(ofBytes)).toFixed(0)}% (rounds: ${ofBytes.map((x) => (100 * x).toFixed(0)).join(', ')}); ` +
+      'what the bytes-only pass reaches is as far as an import can go on this machine today',
+  );
+  await hashers.close();
   fs.rmSync(root, { recursive: true, force: true });
 }
 
