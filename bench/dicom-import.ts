@@ -192,7 +192,13 @@ async function timeBytesOnly(set: { files: string[]; bytes: number }): Promise<R
   const cpu = process.cpuUsage(cpu0);
   fs.rmSync(out, { recursive: true, force: true });
   const cpuMsPerFile = (cpu.user + cpu.system) / 1000 / set.files.length;
-  return { name: 'bytes only: read + SHA-256 + write', files: set.files.length, bytes: set.bytes, seconds, cpuMsPerFile };
+  return {
+    name: 'bytes only: read + SHA-256 + write',
+    files: set.files.length,
+    bytes: set.bytes,
+    seconds,
+    cpuMsPerFile,
+  };
 }
 
 /** SHA-256 alone of files already in shared memory, as many at once as an import pass runs. */
