@@ -6,6 +6,7 @@ import type { UpdateSink } from '../src/collab/update-writer.js';
 import { AuditStore, verifyChain } from '../src/db/audit-store.js';
 import { sqliteUpdateSink } from '../src/db/sqlite-update-sink.js';
 import type { Stores } from '../src/db/stores.js';
+import { VotesStore, type VoteRecord } from '../src/db/votes-store.js';
 
 /**
  * One contract for every storage back end: SQLite (embedded default) and PostgreSQL
@@ -24,6 +25,43 @@ describe.each(backends)('storage contract: $name', ({ open }) => {
   afterAll(async () => {
     await stores.db.close();
     await drop();
+  });
+
+  it('R-VOTE-4: one read lists every scan with an open vote, and only those', async () => {
+    const votes = new VotesStore(stores.db.kysely);
+    const vote = (id: string, sessionId: string, scanId: string, key: string): VoteRecord => ({
+      id,
+      sessionId,
+      scanId,
+      target: { kind: 'finding', id: key },
+      targetKey: `finding:${key}`,
+      targetVersion: 'v1',
+      quorum: 2,
+      openedBy: 'mod',
+      openedAt: Date.now(),
+      state: 'open',
+      outcome: null,
+      overridden: false,
+      reason: null,
+      closedAt: null,
+    });
+    expect(await votes.scansWithOpenVotes()).toEqual(new Set());
+    await stores.db.kysely.transaction().execute(async (tx) => {
+      const live = tx as unknown as Parameters<VotesStore['insertOpen']>[0];
+      expect(await votes.insertOpen(live, vote('v-a1', 'sv', 'scan-a', 'f1'))).toBe(true);
+      expect(await votes.insertOpen(live, vote('v-a2', 'sv', 'scan-a', 'f2'))).toBe(true);
+      expect(await votes.insertOpen(live, vote('v-b1', 'sv', 'scan-b', 'f1'))).toBe(true);
+      expect(await votes.insertOpen(live, vote('v-c1', 'sw', 'scan-a', 'f1'))).toBe(true);
+    });
+    expect(await votes.scansWithOpenVotes()).toEqual(new Set(['sv/scan-a', 'sv/scan-b', 'sw/scan-a']));
+    // Closed and voided votes no longer count; a scan with one still open does.
+    await stores.db.kysely.transaction().execute(async (tx) => {
+      const live = tx as unknown as Parameters<VotesStore['finish']>[0];
+      const done = { outcome: null, overridden: false, reason: null, closedAt: Date.now() };
+      expect(await votes.finish(live, 'v-a1', { ...done, state: 'void' })).toBe(true);
+      expect(await votes.finish(live, 'v-b1', { ...done, state: 'closed', outcome: 'accepted' })).toBe(true);
+    });
+    expect(await votes.scansWithOpenVotes()).toEqual(new Set(['sv/scan-a', 'sw/scan-a']));
   });
 
   it('R-STORE-1: users are created once per username and read back', async () => {

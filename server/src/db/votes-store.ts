@@ -102,6 +102,20 @@ export class VotesStore {
     return rows.map(toRecord);
   }
 
+  /**
+   * Every scan with an open vote, as `<sessionId>/<scanId>`: one read for all scans (the partial
+   * index votes_one_open holds exactly the open votes).
+   */
+  async scansWithOpenVotes(): Promise<Set<string>> {
+    const rows = await this.db
+      .selectFrom('votes')
+      .select(['session_id', 'scan_id'])
+      .distinct()
+      .where('state', '=', 'open')
+      .execute();
+    return new Set(rows.map((r) => `${r.session_id}/${r.scan_id}`));
+  }
+
   /** Open votes of a scan, optionally only those on the given target keys. */
   async openFor(sessionId: string, scanId: string, targetKeys?: readonly string[]): Promise<VoteRecord[]> {
     if (targetKeys && targetKeys.length === 0) return [];
