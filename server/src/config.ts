@@ -44,7 +44,7 @@ const EnvSchema = z.object({
   WS_KEEPALIVE_MS: z.coerce.number().int().positive().default(10_000),
   ROOM_IDLE_UNLOAD_MS: z.coerce.number().int().nonnegative().default(30_000),
   COMPACT_AFTER_UPDATES: z.coerce.number().int().positive().default(2000),
-  SQLITE_THREAD_BATCH: z.coerce.number().int().positive().default(32),
+  SQLITE_THREAD_BATCH: z.coerce.number().int().positive().default(1000),
   HTTP_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
