@@ -1,7 +1,7 @@
 import { GLOBAL_LABELS, LOCAL_LABELS } from '@cxr/shared';
 import { describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import { type GuardVerdict, UpdateGuard, type Writer } from '../src/collab/guard.js';
+import { type GuardVerdict, MAX_FINDINGS, UpdateGuard, type Writer } from '../src/collab/guard.js';
 import { prng } from './helpers/prng.js';
 
 const IMAGE = { rows: 3000, columns: 2800 };
@@ -155,5 +155,61 @@ describe('the guard reads live edits without applying them', () => {
     const copies = onCopy.mock.calls.length - judged;
     expect(copies).toBeGreaterThan(100);
     expect(judged - copies).toBeGreaterThan(1000);
+  });
+});
+
+describe('the finding bound', () => {
+  it('R-GUARD-5: a scan holds at most 1,000 findings; moves and swaps at the bound pass, read or on a copy', () => {
+    const source = new Y.Doc();
+    for (const root of ROOTS) source.getMap(root);
+    const value = (id: string, x: number) => ({
+      id,
+      labels: [LOCAL_LABELS[0]!],
+      box: { x_min: x, y_min: 10, x_max: x + 5, y_max: 20 },
+      createdBy: 'alice',
+      updatedBy: 'alice',
+      updatedAt: 1_700_000_000_000,
+    });
+    const alice = new Y.Doc();
+    alice.transact(() => {
+      for (let i = 0; i < MAX_FINDINGS; i++) alice.getMap('findings').set(`f${i}`, value(`f${i}`, i));
+    });
+    Y.applyUpdate(source, Y.encodeStateAsUpdate(alice));
+    const guard = new UpdateGuard(source, IMAGE, PANEL);
+    const writer: Writer = { userId: 'alice', canWrite: true };
+    const edit = (change: (findings: Y.Map<unknown>) => void) => {
+      const before = Y.encodeStateVector(alice);
+      alice.transact(() => change(alice.getMap('findings')));
+      const update = Y.encodeStateAsUpdate(alice, before);
+      const verdict = guard.check(update, writer, false);
+      expect(summary(verdict)).toBe(summary(guard.checkOnCopy(update, writer, false)));
+      return { update, verdict };
+    };
+
+    // One more: refused, and the document is untouched.
+    const extra = edit((f) => f.set('f-extra', value('f-extra', 2000)));
+    expect(extra.verdict).toMatchObject({ ok: false, close: 'TOO_LARGE' });
+    alice.destroy();
+    const replica = new Y.Doc();
+    Y.applyUpdate(replica, Y.encodeStateAsUpdate(source));
+    expect(source.getMap('findings').size).toBe(MAX_FINDINGS);
+
+    // Moving a box at the bound replaces a value: accepted.
+    const mover = replica;
+    const moveBefore = Y.encodeStateVector(mover);
+    mover.getMap('findings').set('f3', value('f3', 1500));
+    const move = Y.encodeStateAsUpdate(mover, moveBefore);
+    expect(guard.check(move, writer, false)).toEqual({ ok: true, changed: true });
+    Y.applyUpdate(source, move);
+
+    // Withdrawing one and drawing another in one update stays at the bound: accepted.
+    const swapBefore = Y.encodeStateVector(mover);
+    mover.transact(() => {
+      mover.getMap('findings').delete('f4');
+      mover.getMap('findings').set('f-new', value('f-new', 1600));
+    });
+    const swap = Y.encodeStateAsUpdate(mover, swapBefore);
+    expect(summary(guard.check(swap, writer, false))).toBe('ok changed=true');
+    expect(summary(guard.checkOnCopy(swap, writer, false))).toBe('ok changed=true');
   });
 });
