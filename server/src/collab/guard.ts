@@ -91,9 +91,9 @@ export class UpdateGuard {
     }
     // Only an update that adds findings can cross the bound, and counting walks the whole map
     // (Y.Map#size), which every move of a box paid for nothing (1% of a busy event loop).
+    // Over it, the copy judges: deletes in the same update may make room.
     const added = effect.newFindingKeys.size;
-    if (added > 0 && this.source.getMap(DOC_ROOTS.findings).size + added > MAX_FINDINGS)
-      return undefined; // deletes in the same update may make room
+    if (added > 0 && this.source.getMap(DOC_ROOTS.findings).size + added > MAX_FINDINGS) return undefined;
     return { ok: true, changed: true };
   }
 
