@@ -6,7 +6,7 @@ import type { UpdateSink } from '../src/collab/update-writer.js';
 import { AuditStore, verifyChain } from '../src/db/audit-store.js';
 import { sqliteUpdateSink } from '../src/db/sqlite-update-sink.js';
 import type { Stores } from '../src/db/stores.js';
-import { VotesStore, type VoteRecord } from '../src/db/votes-store.js';
+import { STILL_OPEN, VotesStore, type VoteRecord } from '../src/db/votes-store.js';
 
 /**
  * One contract for every storage back end: SQLite (embedded default) and PostgreSQL
@@ -39,11 +39,7 @@ describe.each(backends)('storage contract: $name', ({ open }) => {
       quorum: 2,
       openedBy: 'mod',
       openedAt: Date.now(),
-      state: 'open',
-      outcome: null,
-      overridden: false,
-      reason: null,
-      closedAt: null,
+      ...STILL_OPEN,
     });
     expect(await votes.scansWithOpenVotes()).toEqual(new Set());
     await stores.db.kysely.transaction().execute(async (tx) => {

@@ -21,6 +21,15 @@ export interface VoteRecord {
   readonly closedAt: number | null;
 }
 
+/** The fields of a vote that has not been closed or voided yet. */
+export const STILL_OPEN = {
+  state: 'open',
+  outcome: null,
+  overridden: false,
+  reason: null,
+  closedAt: null,
+} as const satisfies Partial<VoteRecord>;
+
 export interface VoteFinish {
   readonly state: 'closed' | 'void';
   readonly outcome: 'accepted' | 'rejected' | null;

@@ -10,7 +10,7 @@ import {
 } from '@cxr/shared';
 import type { z } from 'zod';
 import type { RoomKey } from '../db/doc-store.js';
-import type { VoteRecord } from '../db/votes-store.js';
+import { STILL_OPEN, type VoteRecord } from '../db/votes-store.js';
 import { type Actor, type LiveContext, checkScan, defaultQuorum, requireModerator } from './context.js';
 import { type LiveResult, fromPort, refuse } from './errors.js';
 import { type LiveVote, tally } from './live-store.js';
@@ -93,11 +93,7 @@ export class VoteService {
       quorum: override ?? defaultQuorum(panel?.session.readerIds.length ?? 0),
       openedBy: actor.userId,
       openedAt: Date.now(),
-      state: 'open',
-      outcome: null,
-      overridden: false,
-      reason: null,
-      closedAt: null,
+      ...STILL_OPEN,
     };
     try {
       await this.ctx.audit.append(
