@@ -60,10 +60,11 @@ export class VoteService {
    */
   private openScans: { readAt: number; scans: Promise<Set<string>> } | undefined;
   /**
-   * Scans where this node opened a vote, and when: a read that started before then may have
-   * missed it, so until a later read lands the scan counts as having one.
+   * Scans where this node opened a vote since the current read started: that read may have
+   * missed it, so they count as having one. A read that starts later sees every vote stored
+   * before it (each open marks its scan again once stored), so starting one clears the set.
    */
-  private readonly openedHere = new Map<string, number>();
+  private readonly openedHere = new Set<string>();
 
   constructor(private readonly ctx: LiveContext) {}
 
@@ -73,7 +74,7 @@ export class VoteService {
     const scan = await checkScan(this.ctx, actor, cmd.scanId, { unlocked: true });
     if (!scan.ok) return scan;
     const key: RoomKey = { sessionId: actor.sessionId, scanId: cmd.scanId };
-    this.openedHere.set(`${key.sessionId}/${key.scanId}`, Date.now());
+    this.openedHere.add(`${key.sessionId}/${key.scanId}`);
     const version = await this.ctx.scanDocs.targetVersion(key, cmd.target);
     if (!version.ok) return fromPort(version.error);
     if (version.value === undefined) return refuse('not_found', 'the target is not in the scan');
@@ -121,7 +122,7 @@ export class VoteService {
     await this.ctx.live.votes.restore(vote);
     this.ctx.emit(actor.sessionId, 'vote:update', { vote: toWire(vote) });
     // Again once stored: a read that started before the insert may not hold it.
-    this.openedHere.set(`${key.sessionId}/${key.scanId}`, Date.now());
+    this.openedHere.add(`${key.sessionId}/${key.scanId}`);
     return ok({ vote: toWire(vote) });
   }
 
@@ -263,6 +264,7 @@ export class VoteService {
   private async mayHaveOpenVotes(scanKey: string): Promise<boolean> {
     const now = Date.now();
     if (!this.openScans || now - this.openScans.readAt >= OPEN_SCANS_TTL_MS) {
+      this.openedHere.clear();
       const scans = this.ctx.votes.scansWithOpenVotes();
       const read = { readAt: now, scans };
       this.openScans = read;
@@ -271,13 +273,8 @@ export class VoteService {
         if (this.openScans === read) this.openScans = undefined;
       });
     }
-    const { readAt, scans } = this.openScans;
-    const opened = this.openedHere.get(scanKey);
-    if (opened !== undefined) {
-      if (opened >= readAt) return true;
-      this.openedHere.delete(scanKey); // the read started after the vote was stored
-    }
-    return (await scans).has(scanKey);
+    if (this.openedHere.has(scanKey)) return true;
+    return (await this.openScans.scans).has(scanKey);
   }
 
   async list(actor: Actor, scanId: string): Promise<LiveResult<{ votes: Vote[] }>> {
