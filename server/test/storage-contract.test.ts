@@ -6,6 +6,7 @@ import type { UpdateSink } from '../src/collab/update-writer.js';
 import { AuditStore, verifyChain } from '../src/db/audit-store.js';
 import { sqliteUpdateSink } from '../src/db/sqlite-update-sink.js';
 import type { Stores } from '../src/db/stores.js';
+import { liveDb } from '../src/db/live-tables.js';
 import { STILL_OPEN, VotesStore, type VoteRecord } from '../src/db/votes-store.js';
 
 /**
@@ -42,20 +43,19 @@ describe.each(backends)('storage contract: $name', ({ open }) => {
       ...STILL_OPEN,
     });
     expect(await votes.scansWithOpenVotes()).toEqual(new Set());
-    await stores.db.kysely.transaction().execute(async (tx) => {
-      const live = tx as unknown as Parameters<VotesStore['insertOpen']>[0];
-      expect(await votes.insertOpen(live, vote('v-a1', 'sv', 'scan-a', 'f1'))).toBe(true);
-      expect(await votes.insertOpen(live, vote('v-a2', 'sv', 'scan-a', 'f2'))).toBe(true);
-      expect(await votes.insertOpen(live, vote('v-b1', 'sv', 'scan-b', 'f1'))).toBe(true);
-      expect(await votes.insertOpen(live, vote('v-c1', 'sw', 'scan-a', 'f1'))).toBe(true);
+    const live = liveDb(stores.db.kysely);
+    await live.transaction().execute(async (tx) => {
+      expect(await votes.insertOpen(tx, vote('v-a1', 'sv', 'scan-a', 'f1'))).toBe(true);
+      expect(await votes.insertOpen(tx, vote('v-a2', 'sv', 'scan-a', 'f2'))).toBe(true);
+      expect(await votes.insertOpen(tx, vote('v-b1', 'sv', 'scan-b', 'f1'))).toBe(true);
+      expect(await votes.insertOpen(tx, vote('v-c1', 'sw', 'scan-a', 'f1'))).toBe(true);
     });
     expect(await votes.scansWithOpenVotes()).toEqual(new Set(['sv/scan-a', 'sv/scan-b', 'sw/scan-a']));
     // Closed and voided votes no longer count; a scan with one still open does.
-    await stores.db.kysely.transaction().execute(async (tx) => {
-      const live = tx as unknown as Parameters<VotesStore['finish']>[0];
+    await live.transaction().execute(async (tx) => {
       const done = { outcome: null, overridden: false, reason: null, closedAt: Date.now() };
-      expect(await votes.finish(live, 'v-a1', { ...done, state: 'void' })).toBe(true);
-      expect(await votes.finish(live, 'v-b1', { ...done, state: 'closed', outcome: 'accepted' })).toBe(true);
+      expect(await votes.finish(tx, 'v-a1', { ...done, state: 'void' })).toBe(true);
+      expect(await votes.finish(tx, 'v-b1', { ...done, state: 'closed', outcome: 'accepted' })).toBe(true);
     });
     expect(await votes.scansWithOpenVotes()).toEqual(new Set(['sv/scan-a', 'sw/scan-a']));
   });
