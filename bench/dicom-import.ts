@@ -142,6 +142,16 @@ async function openImporter() {
 
 type Importer = Awaited<ReturnType<typeof openImporter>>;
 
+/** Times `run` over `files` files of `bytes` in all, with this process's CPU time per file. */
+async function timed(name: string, files: number, bytes: number, run: () => Promise<unknown>): Promise<Row> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { name, files, bytes, seconds, cpuMsPerFile: (cpu.user + cpu.system) / 1000 / files };
+}
+
 async function timeImport(
   { importer, forget }: Importer,
   name: string,
@@ -149,16 +159,13 @@ async function timeImport(
 ): Promise<Row> {
   try {
     settle();
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const outcomes = await importMany(importer, set.files, { concurrency: CONCURRENCY });
-    for (const o of outcomes) {
-      if (!o.ok || !o.result.ok || o.result.value.duplicate) throw new Error(`${name}: ${JSON.stringify(o)}`);
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const cpuMsPerFile = (cpu.user + cpu.system) / 1000 / set.files.length;
-    return { name, files: set.files.length, bytes: set.bytes, seconds, cpuMsPerFile };
+    return await timed(name, set.files.length, set.bytes, async () => {
+      const outcomes = await importMany(importer, set.files, { concurrency: CONCURRENCY });
+      for (const o of outcomes) {
+        if (!o.ok || !o.result.ok || o.result.value.duplicate)
+          throw new Error(`${name}: ${JSON.stringify(o)}`);
+      }
+    });
   } finally {
     await forget();
   }
@@ -177,44 +184,33 @@ async function timeBytesOnly(set: { files: string[]; bytes: number }): Promise<R
   const out = fs.mkdtempSync(path.join(root, 'bytes-'));
   const blobs = new BlobStore(out, '', hashers);
   settle();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await pMap(
-    set.files,
-    (file) =>
-      reads.withFile(file, async (bytes) => {
-        const staged = await blobs.stage([bytes]);
-        await staged.commit();
-      }),
-    { concurrency: CONCURRENCY },
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  fs.rmSync(out, { recursive: true, force: true });
-  const cpuMsPerFile = (cpu.user + cpu.system) / 1000 / set.files.length;
-  return {
-    name: 'bytes only: read + SHA-256 + write',
-    files: set.files.length,
-    bytes: set.bytes,
-    seconds,
-    cpuMsPerFile,
-  };
+  try {
+    return await timed('bytes only: read + SHA-256 + write', set.files.length, set.bytes, () =>
+      pMap(
+        set.files,
+        (file) =>
+          reads.withFile(file, async (bytes) => {
+            const staged = await blobs.stage([bytes]);
+            await staged.commit();
+          }),
+        { concurrency: CONCURRENCY },
+      ),
+    );
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 }
 
 /** SHA-256 alone of files already in shared memory, as many at once as an import pass runs. */
-async function timeHashOnly(buffers: Uint8Array[]): Promise<Row> {
+function timeHashOnly(buffers: Uint8Array[]): Promise<Row> {
   const bytes = buffers.reduce((n, b) => n + b.byteLength, 0);
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await pMap(buffers, (b) => hashers.sha256Of([b]), { concurrency: CONCURRENCY });
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const cpuMsPerFile = (cpu.user + cpu.system) / 1000 / buffers.length;
-  return { name: 'bytes only: SHA-256 (hash threads)', files: buffers.length, bytes, seconds, cpuMsPerFile };
+  return timed('bytes only: SHA-256 (hash threads)', buffers.length, bytes, () =>
+    pMap(buffers, (b) => hashers.sha256Of([b]), { concurrency: CONCURRENCY }),
+  );
 }
 
-/** The native files in shared memory, for the hash-only pass. */
-function inSharedMemory(files: string[]): Uint8Array[] {
+/** The native files read into shared memory, for the hash-only pass. */
+function readIntoSharedMemory(files: string[]): Uint8Array[] {
   return files.map((file) => {
     const data = fs.readFileSync(file);
     const shared = new Uint8Array(new SharedArrayBuffer(data.length));
@@ -284,7 +280,7 @@ async function main() {
   await timeImport(importer, 'warm-up', { files: nativeSet.files.slice(0, CONCURRENCY), bytes: 0 });
   await timeCopy('warm-up', nativeSet, 'copyFile');
 
-  const nativeInMemory = inSharedMemory(nativeSet.files);
+  const nativeInMemory = readIntoSharedMemory(nativeSet.files);
   await timeBytesOnly({ files: nativeSet.files.slice(0, CONCURRENCY), bytes: 0 });
 
   const copies: Row[] = [];

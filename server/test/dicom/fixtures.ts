@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../helpers/temp-root.js';
 
 /**
  * Test fixtures: our own synthetic files, converted by DCMTK (dcmconv, dcmcrle, dcmcjpeg,
@@ -9,7 +9,7 @@ import { join } from 'node:path';
  * the compressed bytes come from encoders independent of the decoders under test.
  */
 export class ToolDir {
-  readonly dir = mkdtempSync(join(process.env.CXR_TEST_TMP ?? tmpdir(), 'cxr-dicom-'));
+  readonly dir = tempDir('cxr-dicom-');
   private n = 0;
 
   /** Writes `bytes`, runs `tool args in out`, returns the output file. */

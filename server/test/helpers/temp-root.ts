@@ -14,3 +14,8 @@ export default function setup(): () => void {
   process.env.CXR_TEST_TMP = root;
   return () => fs.rmSync(root, { recursive: true, force: true });
 }
+
+/** A fresh folder inside the run's temporary folder (the setup above removes it). */
+export function tempDir(prefix = 'cxr-test-'): string {
+  return fs.mkdtempSync(path.join(process.env.CXR_TEST_TMP ?? os.tmpdir(), prefix));
+}

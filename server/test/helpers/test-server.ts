@@ -1,18 +1,14 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { type Config, parseConfig } from '../../src/config.js';
 import { type RunningServer, startServer } from '../../src/main.js';
+import { tempDir } from './temp-root.js';
 
 export const ADMIN = { username: 'admin', password: 'admin-test-password' };
 
 export type Backend = 'sqlite' | 'postgres';
 export const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-/** A fresh folder inside the run's temporary folder (helpers/temp-root.ts removes it). */
-export function tempDir(prefix = 'cxr-test-'): string {
-  return fs.mkdtempSync(path.join(process.env.CXR_TEST_TMP ?? os.tmpdir(), prefix));
-}
+/** Servers' data folders come from the run's temporary folder; tests import it from here too. */
+export { tempDir };
 
 /** A unique PostgreSQL schema name for one test file's server. */
 export function pgSchemaName(): string {
