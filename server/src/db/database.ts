@@ -50,7 +50,9 @@ class ImmediateSqliteDialect extends SqliteDialect {
  * regularly catches up with the writers, which lets the next writer rewind the log: at 1 s, a
  * room per core writing 30 moves/s never let it catch up, the log hit the truncation bound
  * every 4 s and each truncation held every writer for 26-28 ms (the collab bench's p99); at
- * 20 ms the log rewinds by itself and stays under 3,200 frames. An idle check costs microseconds.
+ * 20 ms the log rewinds by itself and stays under 3,200 frames on a fast disk (where each copy's
+ * fsync is slow, the checkpointer restarts it past a bound: checkpointer.ts). An idle check
+ * costs microseconds.
  */
 const CHECKPOINT_INTERVAL_MS = 20;
 
