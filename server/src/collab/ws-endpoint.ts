@@ -8,6 +8,7 @@ import { Connection } from './connection.js';
 import { WriteCork } from './write-cork.js';
 import { decodeFrame } from './frames.js';
 import { RateLimiter } from './rate-limiter.js';
+import { StallClock } from './stall-clock.js';
 import type { Room } from './room.js';
 import type { RoomRegistry } from './room-registry.js';
 import type { CollabMetrics } from './collab-metrics.js';
@@ -66,6 +67,8 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes * 2 });
   const live = new Map<Connection, Room>();
   const cork = new WriteCork();
+  // Pauses of the server itself, which the rate limit does not hold against clients (R-PROTO-4).
+  const stalls = new StallClock();
 
   let shuttingDown = false;
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -129,7 +132,7 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
     let conn: Connection | undefined;
     let room: Room | undefined;
     let refusedEarly = false;
-    const limiter = new RateLimiter(options.maxMessagesPerSecond);
+    const limiter = new RateLimiter(options.maxMessagesPerSecond, stalls);
 
     const process = (bytes: Uint8Array) => {
       if (!conn || !room || conn.closed) return;
@@ -249,6 +252,7 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
     async close(key, detail) {
       shuttingDown = true;
       clearInterval(pinger);
+      stalls.stop();
       for (const ws of wss.clients) ws.close(CLOSE[key].code, closeReason(key, detail));
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

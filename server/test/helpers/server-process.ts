@@ -52,6 +52,11 @@ export class ServerProcess {
     }
   }
 
+  /** Sends a signal without waiting (SIGSTOP / SIGCONT freeze and thaw the whole process). */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
   /** SIGKILL: no shutdown hook runs, nothing is flushed. */
   async kill9(): Promise<void> {
     await this.stop('SIGKILL');
