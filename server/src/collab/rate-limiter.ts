@@ -7,10 +7,11 @@ export interface StallSource {
  * Token bucket: `ratePerSecond` sustained, bursts up to twice that. Time the server could not
  * read is not the client's doing: what a client sent during a server pause arrives all at once
  * afterwards, so each pause of a second or more adds its length's worth of tokens above the
- * cap. (Without, every client of a server paused for 10 s was closed with 4429 and all
- * reconnected at once.) The surplus drains at the refill rate, so it outlives its pause by no
- * more than the pause lasted; shorter delays earn nothing, so a client cannot excuse its own
- * flood with the load it causes unless it stalls the server for a second at a time.
+ * cap. (Without it, a client sending 200 a second to a server frozen for 4 s was closed with
+ * 4429 as the server woke up, and so would every busy client be, all reconnecting at once.)
+ * The surplus drains at the refill rate, so it outlives its pause by no more than the pause
+ * lasted; shorter delays earn nothing, so a client cannot excuse its own flood with the load
+ * it causes unless it stalls the server for a second at a time.
  */
 export class RateLimiter {
   private tokens: number;

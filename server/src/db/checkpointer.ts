@@ -18,7 +18,7 @@ const timer = setInterval(() => {
     // at the moment a writer starts (it must also fsync, which takes ~5 ms on a virtual disk,
     // while writes come every millisecond), so the log is never rewound and grows without end.
     // Past the bound, hold the writers, copy the rest and restart the log: the next writer
-    // starts it again from the top. The copy is mostly done, so they wait for one fsync.
+    // starts it again from the top. The copy is mostly done: they wait for the rest and its fsync.
     if (result && result.log > workerData.restartFrames && Date.now() >= restartAfter) {
       const [restart] = db.pragma('wal_checkpoint(RESTART)');
       if (restart && restart.busy) restartAfter = Date.now() + workerData.restartBackoffMs;
