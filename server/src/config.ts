@@ -42,6 +42,7 @@ const EnvSchema = z.object({
   WS_MAX_PENDING_MESSAGES: z.coerce.number().int().positive().default(256),
   WS_DEPENDENCY_WAIT_MS: z.coerce.number().int().positive().default(10_000),
   WS_KEEPALIVE_MS: z.coerce.number().int().positive().default(10_000),
+  WS_PING_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
   ROOM_IDLE_UNLOAD_MS: z.coerce.number().int().nonnegative().default(30_000),
   COMPACT_AFTER_UPDATES: z.coerce.number().int().positive().default(2000),
   SQLITE_THREAD_BATCH: z.coerce.number().int().positive().default(1000),
@@ -105,6 +106,7 @@ export interface Config {
   readonly wsMaxPendingMessages: number;
   readonly wsDependencyWaitMs: number;
   readonly wsKeepaliveMs: number;
+  readonly wsPingIntervalMs: number;
   readonly roomIdleUnloadMs: number;
   readonly compactAfterUpdates: number;
   /** SQLite: batches of at least this many updates are stored by the writer thread. */
@@ -162,6 +164,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       wsMaxPendingMessages: e.WS_MAX_PENDING_MESSAGES,
       wsDependencyWaitMs: e.WS_DEPENDENCY_WAIT_MS,
       wsKeepaliveMs: e.WS_KEEPALIVE_MS,
+      wsPingIntervalMs: e.WS_PING_INTERVAL_MS,
       roomIdleUnloadMs: e.ROOM_IDLE_UNLOAD_MS,
       compactAfterUpdates: e.COMPACT_AFTER_UPDATES,
       sqliteThreadBatch: e.SQLITE_THREAD_BATCH,

@@ -271,6 +271,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     maxFrameBytes: config.wsMaxFrameBytes,
     maxMessagesPerSecond: config.wsMaxMessagesPerSecond,
     maxPendingMessages: config.wsMaxPendingMessages,
+    pingIntervalMs: config.wsPingIntervalMs,
     log,
     metrics,
     allowOrigin,

@@ -36,6 +36,8 @@ export interface YjsEndpointOptions {
   readonly maxFrameBytes: number;
   readonly maxMessagesPerSecond: number;
   readonly maxPendingMessages: number;
+  /** A WebSocket ping this often; a peer that has not answered the previous one is dropped. */
+  readonly pingIntervalMs?: number;
   readonly log: Logger;
   readonly metrics?: CollabMetrics | undefined;
   /**
@@ -46,7 +48,7 @@ export interface YjsEndpointOptions {
 }
 
 export const YJS_PATH_PREFIX = '/yjs/';
-const PING_INTERVAL_MS = 30_000;
+const DEFAULT_PING_INTERVAL_MS = 30_000;
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Open y-websocket connections, for shutdown, metrics and revoking access. */
@@ -81,16 +83,21 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
   };
   server.on('upgrade', onUpgrade);
 
+  let pausedAtLastPing = stalls.totalMs();
   const pinger = setInterval(() => {
+    // After a pause of the server itself the pongs may still wait unread (timers run before
+    // socket reads): ping again rather than drop every client at once.
+    const paused = stalls.totalMs() !== pausedAtLastPing;
+    pausedAtLastPing = stalls.totalMs();
     for (const ws of wss.clients) {
-      if (Reflect.get(ws, 'cxrAlive') === false) {
+      if (Reflect.get(ws, 'cxrAlive') === false && !paused) {
         ws.terminate();
         continue;
       }
       Reflect.set(ws, 'cxrAlive', false);
       ws.ping();
     }
-  }, PING_INTERVAL_MS);
+  }, options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS);
   pinger.unref();
 
   function accept(ws: WebSocket, req: IncomingMessage, raw: Duplex): void {
