@@ -87,8 +87,9 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
   const pinger = setInterval(() => {
     // After a pause of the server itself the pongs may still wait unread (timers run before
     // socket reads): ping again rather than drop every client at once.
-    const paused = stalls.totalMs() !== pausedAtLastPing;
-    pausedAtLastPing = stalls.totalMs();
+    const pausedMs = stalls.totalMs();
+    const paused = pausedMs !== pausedAtLastPing;
+    pausedAtLastPing = pausedMs;
     for (const ws of wss.clients) {
       if (Reflect.get(ws, 'cxrAlive') === false && !paused) {
         ws.terminate();
