@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import type { RunningServer } from '../src/main.js';
+import { holdThread } from './helpers/hold-thread.js';
+import { openRawSocket } from './helpers/raw-socket.js';
 import { type Panel, createPanel, startTestServer } from './helpers/test-server.js';
 import { until } from './helpers/yjs-client.js';
-
-/** Holds this thread, which runs the server too (a stalled event loop). */
-function block(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    // spin
-  }
-}
 
 /**
  * R-PROTO-5: pings find dead peers, and a pause of the server itself is not taken for one.
@@ -28,27 +21,17 @@ describe('R-PROTO-5: keepalive pings', () => {
     await server.close();
   });
 
-  const open = async (options: { autoPong?: boolean } = {}) => {
-    const url = `${server.url.replace('http', 'ws')}/yjs/${panel.sessionId}/${panel.scanIds[0]}?token=${panel.readers[0]!.token}`;
-    const ws = new WebSocket(url, options);
-    const received: Buffer[] = [];
-    let closedWith: number | undefined;
-    ws.on('message', (data: Buffer) => received.push(data));
-    ws.on('close', (code) => {
-      closedWith = code;
-    });
-    await new Promise<void>((resolve, reject) => {
-      ws.on('open', () => resolve());
-      ws.on('error', reject);
-    });
-    return { ws, received, closed: () => closedWith };
-  };
+  const open = (options: { autoPong?: boolean } = {}) =>
+    openRawSocket(
+      `${server.url.replace('http', 'ws')}/yjs/${panel.sessionId}/${panel.scanIds[0]}?token=${panel.readers[0]!.token}`,
+      options,
+    );
 
   it('R-PROTO-5: a peer that does not answer pings is dropped', async () => {
     const client = await open({ autoPong: false });
-    await until(() => client.closed() !== undefined, 5000, 'the silent peer dropped');
+    await until(() => client.closedWith() !== undefined, 5000, 'the silent peer dropped');
     // Terminated, not closed with a code: the socket is gone.
-    expect(client.closed()).toBe(1006);
+    expect(client.closedWith()).toBe(1006);
   });
 
   it('R-PROTO-5: a server pause between a ping and reading its pong drops no one', async () => {
@@ -61,24 +44,25 @@ describe('R-PROTO-5: keepalive pings', () => {
       await new Promise<void>((resolve) => {
         client.ws.once('ping', () =>
           setImmediate(() => {
-            block(1200);
+            holdThread(1200);
             resolve();
           }),
         );
       });
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(client.closed()).toBeUndefined();
+      expect(client.closedWith()).toBeUndefined();
     }
     // Still served: a sync step 1 gets its step 2.
     const before = client.received.length;
     client.ws.send(new Uint8Array([0, 0, 1, 0]));
     await until(
       () =>
-        client.closed() !== undefined || client.received.slice(before).some((m) => m[0] === 0 && m[1] === 1),
+        client.closedWith() !== undefined ||
+        client.received.slice(before).some((m) => m[0] === 0 && m[1] === 1),
       5000,
       'sync step 2 or a close',
     );
-    expect(client.closed()).toBeUndefined();
+    expect(client.closedWith()).toBeUndefined();
     client.ws.close();
   });
 });

@@ -2,6 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { RateLimiter } from '../src/collab/rate-limiter.js';
 import { StallClock } from '../src/collab/stall-clock.js';
+import { holdThread } from './helpers/hold-thread.js';
+import { openRawSocket } from './helpers/raw-socket.js';
 import { ServerProcess } from './helpers/server-process.js';
 import { createPanel, freePort, tempDir } from './helpers/test-server.js';
 import { until } from './helpers/yjs-client.js';
@@ -11,14 +13,6 @@ function drain(limiter: RateLimiter): number {
   let n = 0;
   while (n < 100_000 && limiter.take()) n++;
   return n;
-}
-
-/** Holds this thread for `ms` (a stalled event loop). */
-function block(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    // spin
-  }
 }
 
 describe('R-PROTO-4: message rate and server pauses', () => {
@@ -42,12 +36,12 @@ describe('R-PROTO-4: message rate and server pauses', () => {
     const clock = new StallClock(1000, 50);
     try {
       await new Promise((resolve) => setTimeout(resolve, 60));
-      block(300);
+      holdThread(300);
       await new Promise((resolve) => setTimeout(resolve, 120));
       expect(clock.totalMs()).toBe(0);
       // Seen while the pause is still being caught up on (before any timer has run)...
       const before = clock.totalMs();
-      block(1300);
+      holdThread(1300);
       const during = clock.totalMs();
       expect(during - before).toBeGreaterThanOrEqual(1200);
       // ...and the same once the timer has settled it: the total never goes back.
@@ -70,17 +64,7 @@ describe('R-PROTO-4: message rate and server pauses', () => {
     await server.start();
     const panel = await createPanel(server, { readers: 1 });
     const url = `${server.url.replace('http', 'ws')}/yjs/${panel.sessionId}/${panel.scanIds[0]}?token=${panel.readers[0]!.token}`;
-    const ws = new WebSocket(url);
-    const received: Buffer[] = [];
-    let closedWith: number | undefined;
-    ws.on('message', (data: Buffer) => received.push(data));
-    ws.on('close', (code) => {
-      closedWith = code;
-    });
-    await new Promise<void>((resolve, reject) => {
-      ws.on('open', () => resolve());
-      ws.on('error', reject);
-    });
+    const { ws, received, closedWith } = await openRawSocket(url);
     await until(() => received.length > 0, 10_000, 'sync step 1 from the server');
 
     // 200 messages a second (the limit is 300, burst 600) while the server is frozen for 4 s:
@@ -106,9 +90,9 @@ describe('R-PROTO-4: message rate and server pauses', () => {
     const before = received.length;
     if (ws.readyState === WebSocket.OPEN) ws.send(new Uint8Array([0, 0, 1, 0]));
     const answered = () => received.slice(before).some((m) => m[0] === 0 && m[1] === 1);
-    await until(() => closedWith !== undefined || answered(), 10_000, 'sync step 2 or a close');
+    await until(() => closedWith() !== undefined || answered(), 10_000, 'sync step 2 or a close');
     // Before stall credit: closed with 4429 as soon as the server woke up.
-    expect(closedWith).toBeUndefined();
+    expect(closedWith()).toBeUndefined();
     expect(ws.readyState).toBe(WebSocket.OPEN);
     ws.close();
   });
