@@ -21,7 +21,7 @@ export class RateLimiter {
 
   constructor(
     private readonly ratePerSecond: number,
-    private readonly stalls: StallSource = { totalMs: () => 0 },
+    private readonly stalls: StallSource,
   ) {
     this.capacity = ratePerSecond * 2;
     this.tokens = this.capacity;

@@ -69,7 +69,8 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes * 2 });
   const live = new Map<Connection, Room>();
   const cork = new WriteCork();
-  // Pauses of the server itself, which the rate limit does not hold against clients (R-PROTO-4).
+  // Pauses of the server itself, which neither the rate limit (R-PROTO-4) nor the keepalive
+  // (R-PROTO-5) holds against clients.
   const stalls = new StallClock();
 
   let shuttingDown = false;
