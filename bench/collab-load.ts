@@ -6,7 +6,13 @@
  * (bench/relay-server.ts), in the same run.
  *
  *   npx tsx bench/collab-load.ts [--rooms 50] [--seconds 20] [--full-rooms 3] [--warmup 3]
- *                                [--target both|server|relay] [--profile]
+ *                                [--target both|server|relay] [--rounds N] [--profile]
+ *                                [--slice S] [--compare-root DIR]
+ *
+ * --slice S starts every target of a round at once and gives them the measured seconds in
+ * turns of S seconds, so a machine whose speed drifts weighs on each alike. --compare-root DIR
+ * adds a second server run from another checkout (a git worktree of the build before, with
+ * node_modules linked), reported as "base", for A/B runs of a change.
  *
  * The first --full-rooms rooms use real WebsocketProvider clients; the other rooms replay the
  * same wire traffic from light clients (pre-encoded frames, moves found by a byte search,
@@ -56,6 +62,13 @@ const { values: args } = parseArgs({
     /** Before each load, wait up to this many seconds for the rest of the machine to idle. */
     'quiet-wait': { type: 'string', default: '60' },
     profile: { type: 'boolean', default: false },
+    /**
+     * Seconds per turn when the targets take turns (0: one after the other). With turns, every
+     * target of a round is up at once and the measured seconds alternate between them.
+     */
+    slice: { type: 'string', default: '0' },
+    /** A second server checkout (e.g. a git worktree of the build before) measured as "base". */
+    'compare-root': { type: 'string', default: '' },
     /** Extra server settings, for experiments: --server-env COMPACT_AFTER_UPDATES=100000 */
     'server-env': { type: 'string', multiple: true, default: [] },
     /** A checkout to run the server from (e.g. a git worktree of a fixed commit); default: this one. */
@@ -75,8 +88,21 @@ const ROOMS = positiveInt(args.rooms, 'rooms');
 const SECONDS = positiveInt(args.seconds, 'seconds');
 const WARMUP = Number(args.warmup);
 const FULL_ROOMS = Math.min(ROOMS, Number(args['full-rooms']));
-const TARGETS: Target[] =
-  args.target === 'both' ? ['server', 'relay'] : args.target === 'relay' ? ['relay'] : ['server'];
+/** What a round measures: a kind of target, under a label, from a checkout. */
+interface TargetSpec {
+  readonly label: string;
+  readonly kind: Target;
+  readonly root: string;
+}
+const SERVER: TargetSpec = { label: 'server', kind: 'server', root: args['server-root'] || ROOT };
+const RELAY: TargetSpec = { label: 'relay', kind: 'relay', root: ROOT };
+const TARGETS: TargetSpec[] = [
+  ...(args.target === 'relay' ? [] : [SERVER]),
+  ...(args['compare-root'] ? [{ label: 'base', kind: 'server' as const, root: args['compare-root'] }] : []),
+  ...(args.target === 'both' || args.target === 'relay' ? [RELAY] : []),
+];
+const SLICE = Number(args.slice);
+if (!(SLICE >= 0 && SLICE <= 60)) throw new Error('--slice must be between 0 and 60 seconds');
 if (
   Number(args.rounds) > 10 ||
   SECONDS > 120 ||
@@ -93,7 +119,8 @@ const MOVE_PERIOD = 1000 / MOVES_PER_SECOND;
 const CURSOR_PERIOD = 1000 / CURSORS_PER_SECOND;
 
 interface Result {
-  target: Target;
+  /** The target's label: server, relay, or base (--compare-root). */
+  target: string;
   round: number;
   rooms: number;
   fullRooms: number;
@@ -146,10 +173,10 @@ function positiveInt(text: string | undefined, name: string): number {
   return n;
 }
 
-async function startTarget(target: Target, port: number, dataDir: string): Promise<Child> {
+async function startTarget(spec: TargetSpec, port: number, dataDir: string): Promise<Child> {
   const profileDir = path.join(ROOT, 'bench/results/profiles');
   const prof = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  if (target === 'relay') {
+  if (spec.kind === 'relay') {
     const child = new Child(
       ['--import', 'tsx', ...prof, path.join(ROOT, 'bench/relay-server.ts')],
       { PORT: String(port) },
@@ -160,7 +187,7 @@ async function startTarget(target: Target, port: number, dataDir: string): Promi
     return child;
   }
   const child = new Child(
-    ['--import', 'tsx', ...prof, path.join(args['server-root'] || ROOT, 'server/src/cli.ts'), 'serve'],
+    ['--import', 'tsx', ...prof, path.join(spec.root, 'server/src/cli.ts'), 'serve'],
     {
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -241,8 +268,17 @@ function buildRoom(
   return { times, mover: clients[MOVER]!, cursor: clients[CURSOR]!, observers, clients };
 }
 
-/** Sends every move and cursor move at its time; rooms are spread evenly over each period. */
-function drive(rooms: RoomRun[], onMeasureStart: () => void): Promise<void> {
+/**
+ * Sends each room's moves `fromMove` up to `toMove` (and the cursor moves of the same seconds),
+ * each at its time; rooms are spread evenly over each period. `onMeasureStart` runs once,
+ * `measureAfterMs` into the drive (never when it is infinite).
+ */
+function drive(
+  rooms: RoomRun[],
+  span: { fromMove: number; toMove: number; fromCursor: number; toCursor: number },
+  measureAfterMs: number,
+  onMeasureStart: () => void,
+): Promise<void> {
   return new Promise((resolve) => {
     const t0 = performance.now() + 50;
     const phase = rooms.map((_, r) => (r / rooms.length) * MOVE_PERIOD);
@@ -250,27 +286,30 @@ function drive(rooms: RoomRun[], onMeasureStart: () => void): Promise<void> {
     let measuring = false;
     const tick = () => {
       const now = performance.now();
-      if (!measuring && now >= t0 + WARMUP * 1000) {
+      if (!measuring && now >= t0 + measureAfterMs) {
         measuring = true;
         onMeasureStart();
       }
       let done = true;
       for (const [r, room] of rooms.entries()) {
         const times = room.times;
-        while (times.movesSent < TOTAL_MOVES && t0 + phase[r]! + times.movesSent * MOVE_PERIOD <= now) {
+        while (
+          times.movesSent < span.toMove &&
+          t0 + phase[r]! + (times.movesSent - span.fromMove) * MOVE_PERIOD <= now
+        ) {
           const seq = times.movesSent++;
           times.moveSent[seq] = performance.now();
           room.mover.sendMove(seq);
         }
         while (
-          times.cursorsSent < TOTAL_CURSORS &&
-          t0 + cursorPhase[r]! + times.cursorsSent * CURSOR_PERIOD <= now
+          times.cursorsSent < span.toCursor &&
+          t0 + cursorPhase[r]! + (times.cursorsSent - span.fromCursor) * CURSOR_PERIOD <= now
         ) {
           const move = times.cursorsSent++;
           times.cursorSent[move] = performance.now();
           room.cursor.sendCursor(move);
         }
-        if (times.movesSent < TOTAL_MOVES || times.cursorsSent < TOTAL_CURSORS) done = false;
+        if (times.movesSent < span.toMove || times.cursorsSent < span.toCursor) done = false;
       }
       if (done) resolve();
       else setTimeout(tick, 1);
@@ -279,20 +318,60 @@ function drive(rooms: RoomRun[], onMeasureStart: () => void): Promise<void> {
   });
 }
 
-async function runTarget(
-  target: Target,
+/** One target of a round, started and with every client connected, and what it measured so far. */
+interface Prepared {
+  readonly spec: TargetSpec;
+  readonly round: number;
+  readonly port: number;
+  readonly child: Child;
+  readonly dataDir: string;
+  readonly closesBefore: number;
+  readonly rooms: RoomRun[];
+  readonly recorder: Recorder;
+  readonly lag: ReturnType<typeof monitorEventLoopDelay>;
+  /** Seconds of load driven so far (warm-up included). */
+  drivenSeconds: number;
+  measuredWall: number;
+  measuredCpu: number;
+  measuredLoadgenCpu: number;
+  /** Whole-machine busy CPU over the measured time, in core-seconds. */
+  measuredMachine: number;
+  peakRss: number;
+  histogramsBefore: Map<string, Buckets> | undefined;
+}
+
+async function prepare(
+  spec: TargetSpec,
   round: number,
-  planFor: (port: number) => Promise<Plan>,
-): Promise<Result> {
+  planFor: (spec: TargetSpec, port: number) => Promise<Plan>,
+): Promise<Prepared> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(args['data-root'] ?? os.tmpdir(), 'cxr-bench-'));
   const closesBefore = closes.length;
-  const child = await startTarget(target, port, dataDir).catch((error: unknown) => {
+  const child = await startTarget(spec, port, dataDir).catch((error: unknown) => {
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw error;
   });
+  const prepared: Prepared = {
+    spec,
+    round,
+    port,
+    child,
+    dataDir,
+    closesBefore,
+    rooms: new Array(ROOMS),
+    recorder: new Recorder(WARMUP * MOVES_PER_SECOND, WARMUP * CURSORS_PER_SECOND),
+    lag: monitorEventLoopDelay({ resolution: 5 }),
+    drivenSeconds: 0,
+    measuredWall: 0,
+    measuredCpu: 0,
+    measuredLoadgenCpu: 0,
+    measuredMachine: 0,
+    peakRss: 0,
+    histogramsBefore: undefined,
+  };
   try {
-    const plan = await planFor(port);
+    const plan = await planFor(spec, port);
     const base = Date.now();
     const mover = plan.members[MOVER]!;
     const lightFrames = {
@@ -301,16 +380,14 @@ async function runTarget(
         encodeCursorFrames(LIGHT_IDS[i]!, presenceFor(m.id, i), i === CURSOR ? TOTAL_CURSORS : 0),
       ),
     };
-    const recorder = new Recorder(WARMUP * MOVES_PER_SECOND, WARMUP * CURSORS_PER_SECOND);
-
     process.stdout.write(
-      `[${target} #${round}] connecting ${ROOMS * 6} clients (${FULL_ROOMS} full rooms)... `,
+      `[${spec.label} #${round}] connecting ${ROOMS * 6} clients (${FULL_ROOMS} full rooms)... `,
     );
-    const rooms: RoomRun[] = new Array(ROOMS);
     const connectStarted = performance.now();
     const connected = inBatches(ROOMS, 8, async (r) => {
-      rooms[r] = buildRoom(target, port, plan, r, recorder, base, lightFrames);
-      await Promise.all(rooms[r].clients.map((c) => c.ready));
+      const room = buildRoom(spec.kind, port, plan, r, prepared.recorder, base, lightFrames);
+      prepared.rooms[r] = room;
+      await Promise.all(room.clients.map((c) => c.ready));
     });
     let connectTimer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
@@ -325,83 +402,163 @@ async function runTarget(
     console.log(`${((performance.now() - connectStarted) / 1000).toFixed(1)} s`);
     // Let the join-time awareness exchange settle.
     await new Promise((r) => setTimeout(r, 1500));
+    return prepared;
+  } catch (error) {
+    await teardown(prepared);
+    throw error;
+  }
+}
 
-    await waitQuiet(Number(args['quiet-wait']));
-    process.stdout.write(`[${target} #${round}] load: ${WARMUP} s warm-up + ${SECONDS} s measured... `);
-    const sampler = new ProcSampler(child.pid);
-    const machine = new MachineSampler();
-    const lag = monitorEventLoopDelay({ resolution: 5 });
-    let loadgenCpu = process.cpuUsage();
-    let loadgenWall = performance.now();
-    let histogramsBefore: Map<string, Buckets> | undefined;
-    await drive(rooms, () => {
-      if (target === 'server')
-        void scrapeHistograms(port, SERVER_HISTOGRAMS).then((h) => {
-          histogramsBefore = h;
-        });
-      sampler.start();
-      machine.restart();
-      recorder.measureStart = performance.now();
-      lag.enable();
-      loadgenCpu = process.cpuUsage();
-      loadgenWall = performance.now();
-    });
+const missingMoves = (p: Prepared) =>
+  p.rooms.reduce((n, room) => n + room.observers.reduce((m, o) => m + o.missing, 0), 0);
+
+/**
+ * Drives `seconds` more of the load at one target; the time past `warmupSeconds` into this
+ * drive (all of it when 0, none when undefined) is measured. Then waits (bounded) until every
+ * observer has seen every move, so the next drive, here or at another target, starts clean.
+ */
+async function driveFor(p: Prepared, seconds: number, warmupSeconds: number | undefined): Promise<void> {
+  const span = {
+    fromMove: Math.round(p.drivenSeconds * MOVES_PER_SECOND),
+    toMove: Math.min(TOTAL_MOVES, Math.round((p.drivenSeconds + seconds) * MOVES_PER_SECOND)),
+    fromCursor: Math.round(p.drivenSeconds * CURSORS_PER_SECOND),
+    toCursor: Math.min(TOTAL_CURSORS, Math.round((p.drivenSeconds + seconds) * CURSORS_PER_SECOND)),
+  };
+  p.drivenSeconds += seconds;
+  const sampler = new ProcSampler(p.child.pid);
+  const machine = new MachineSampler();
+  let measuring = false;
+  let loadgenCpu = process.cpuUsage();
+  let wall = performance.now();
+  const measureAfterMs = warmupSeconds === undefined ? Number.POSITIVE_INFINITY : warmupSeconds * 1000;
+  await drive(p.rooms, span, measureAfterMs, () => {
+    if (p.spec.kind === 'server' && p.histogramsBefore === undefined)
+      void scrapeHistograms(p.port, SERVER_HISTOGRAMS).then((h) => {
+        p.histogramsBefore ??= h;
+      });
+    measuring = true;
+    sampler.start();
+    machine.restart();
+    if (Number.isNaN(p.recorder.measureStart)) p.recorder.measureStart = performance.now();
+    p.lag.enable();
+    loadgenCpu = process.cpuUsage();
+    wall = performance.now();
+  });
+  if (measuring) {
     const usage = sampler.stop();
-    const machinePercent = machine.stop();
-    lag.disable();
-    const cpuDelta = process.cpuUsage(loadgenCpu);
-    const loadgenCpuPercent =
-      ((cpuDelta.user + cpuDelta.system) / 1000 / (performance.now() - loadgenWall)) * 100;
+    const seconds = (performance.now() - wall) / 1000;
+    const cpu = process.cpuUsage(loadgenCpu);
+    p.measuredWall += seconds;
+    p.measuredCpu += (usage.cpuPercent / 100) * seconds;
+    p.measuredLoadgenCpu += (cpu.user + cpu.system) / 1e6;
+    p.measuredMachine += (machine.stop() / 100) * seconds;
+    p.peakRss = Math.max(p.peakRss, usage.peakRss);
+    p.lag.disable();
+  }
+  // Drain: every observer should see every move (a backlogged server gets up to 30 s).
+  const drainStarted = performance.now();
+  while (missingMoves(p) > 0 && performance.now() - drainStarted < 30_000)
+    await new Promise((r) => setTimeout(r, 20));
+}
 
-    // Drain: every observer should see every move (a backlogged server gets up to 30 s).
-    const drainStarted = performance.now();
-    const missing = () => rooms.reduce((n, room) => n + room.observers.reduce((m, o) => m + o.missing, 0), 0);
-    while (missing() > 0 && performance.now() - drainStarted < 30_000)
-      await new Promise((r) => setTimeout(r, 20));
-    console.log(`drained in ${((performance.now() - drainStarted) / 1000).toFixed(2)} s`);
-    const hwm = memory(child.pid).hwm;
-    if (histogramsBefore)
-      console.log(
-        `[server #${round}] inside the server (bucket bounds): ${serverSide(histogramsBefore, await scrapeHistograms(port, SERVER_HISTOGRAMS))}`,
-      );
+async function finish(p: Prepared): Promise<Result> {
+  const hwm = memory(p.child.pid).hwm;
+  if (p.histogramsBefore)
+    console.log(
+      `[${p.spec.label} #${p.round}] inside the server (bucket bounds): ${serverSide(p.histogramsBefore, await scrapeHistograms(p.port, SERVER_HISTOGRAMS))}`,
+    );
+  const movesSent = p.rooms.reduce((n, room) => n + room.times.movesSent, 0);
+  const wall = Math.max(p.measuredWall, 1e-9);
+  const result: Result = {
+    target: p.spec.label,
+    round: p.round,
+    rooms: ROOMS,
+    fullRooms: FULL_ROOMS,
+    seconds: SECONDS,
+    movesSent,
+    expectedObservations: movesSent * 5,
+    lost: missingMoves(p),
+    anomalies: p.recorder.anomalies,
+    closes: closes.length - p.closesBefore,
+    move: percentiles(p.recorder.moveLatency),
+    fullRoomMove: percentiles(p.recorder.fullMoveLatency),
+    cursor: percentiles(p.recorder.cursorLatency),
+    cpuPercent: (100 * p.measuredCpu) / wall,
+    peakRssMb: p.peakRss / 2 ** 20,
+    hwmMb: hwm / 2 ** 20,
+    loadgenCpuPercent: (100 * p.measuredLoadgenCpu) / wall,
+    loadgenLagP99Ms: p.lag.percentile(99) / 1e6,
+    otherCpuPercent: Math.max(0, (100 * (p.measuredMachine - p.measuredCpu - p.measuredLoadgenCpu)) / wall),
+    timeline: Array.from(p.recorder.timeline, (v) => Math.round((v ?? 0) * 10) / 10),
+  };
+  if (result.closes > 0)
+    console.log(
+      `[${p.spec.label}] unexpected closes:\n  ${closes.slice(p.closesBefore, p.closesBefore + 10).join('\n  ')}`,
+    );
+  return result;
+}
 
-    for (const room of rooms) for (const c of room.clients) c.close();
-    const movesSent = rooms.reduce((n, room) => n + room.times.movesSent, 0);
-    const result: Result = {
-      target,
-      round,
-      rooms: ROOMS,
-      fullRooms: FULL_ROOMS,
-      seconds: SECONDS,
-      movesSent,
-      expectedObservations: movesSent * 5,
-      lost: missing(),
-      anomalies: recorder.anomalies,
-      closes: closes.length - closesBefore,
-      move: percentiles(recorder.moveLatency),
-      fullRoomMove: percentiles(recorder.fullMoveLatency),
-      cursor: percentiles(recorder.cursorLatency),
-      cpuPercent: usage.cpuPercent,
-      peakRssMb: usage.peakRss / 2 ** 20,
-      hwmMb: hwm / 2 ** 20,
-      loadgenCpuPercent,
-      loadgenLagP99Ms: lag.percentile(99) / 1e6,
-      otherCpuPercent: Math.max(0, machinePercent - usage.cpuPercent - loadgenCpuPercent),
-      timeline: Array.from(recorder.timeline, (v) => Math.round((v ?? 0) * 10) / 10),
-    };
-    if (result.closes > 0)
-      console.log(
-        `[${target}] unexpected closes:\n  ${closes.slice(closesBefore, closesBefore + 10).join('\n  ')}`,
-      );
-    return result;
+async function teardown(p: Prepared): Promise<void> {
+  for (const room of p.rooms) for (const c of room?.clients ?? []) c.close();
+  await new Promise((r) => setTimeout(r, 200));
+  await p.child.stop();
+  children.delete(p.child);
+  const warnings = p.child.output.split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+  if (warnings.length > 0)
+    console.log(`[${p.spec.label}] ${warnings.length} warnings, first: ${warnings[0]?.slice(0, 300)}`);
+  fs.rmSync(p.dataDir, { recursive: true, force: true });
+}
+
+/**
+ * One round. Without --slice: each target in turn, started, loaded for the warm-up and the
+ * measured seconds in one go, and stopped. With --slice S: every target is started and
+ * connected first, each gets its warm-up, then the measured seconds go to the targets in
+ * turns of S seconds (the first in each turn alternating), so that each target's figures
+ * come from the same minutes of a machine whose speed drifts.
+ */
+async function runRound(
+  round: number,
+  planFor: (spec: TargetSpec, port: number) => Promise<Plan>,
+): Promise<Result[]> {
+  const results: Result[] = [];
+  if (SLICE === 0) {
+    for (const spec of TARGETS) {
+      const p = await prepare(spec, round, planFor);
+      try {
+        await waitQuiet(Number(args['quiet-wait']));
+        process.stdout.write(
+          `[${spec.label} #${round}] load: ${WARMUP} s warm-up + ${SECONDS} s measured... `,
+        );
+        const started = performance.now();
+        await driveFor(p, WARMUP + SECONDS, WARMUP);
+        console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        results.push(await finish(p));
+      } finally {
+        await teardown(p);
+      }
+    }
+    return results;
+  }
+  const prepared: Prepared[] = [];
+  try {
+    for (const spec of TARGETS) prepared.push(await prepare(spec, round, planFor));
+    await waitQuiet(Number(args['quiet-wait']));
+    const turns = Math.ceil(SECONDS / SLICE);
+    process.stdout.write(
+      `[round ${round}] load: ${WARMUP} s warm-up each, then ${turns} turns of ${SLICE} s on ${TARGETS.map((t) => t.label).join(' / ')}... `,
+    );
+    const started = performance.now();
+    for (const p of prepared) if (WARMUP > 0) await driveFor(p, WARMUP, undefined);
+    for (let turn = 0; turn < turns; turn++) {
+      const seconds = Math.min(SLICE, SECONDS - turn * SLICE);
+      const order = turn % 2 === 0 ? prepared : [...prepared].reverse();
+      for (const p of order) await driveFor(p, seconds, 0);
+    }
+    console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    for (const p of prepared) results.push(await finish(p));
+    return results;
   } finally {
-    await new Promise((r) => setTimeout(r, 200));
-    await child.stop();
-    children.delete(child);
-    const warnings = child.output.split('\n').filter((l) => /"level":(40|50|60)/.test(l));
-    if (warnings.length > 0)
-      console.log(`[${target}] ${warnings.length} warnings, first: ${warnings[0]?.slice(0, 300)}`);
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    for (const p of prepared) await teardown(p);
   }
 }
 
@@ -492,25 +649,24 @@ async function main(): Promise<void> {
   let plan: Plan | undefined;
   const results: Result[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const target of TARGETS) {
-      results.push(
-        await runTarget(target, round, async (port) => {
-          if (target === 'server') {
-            plan = await setUpServer(`http://127.0.0.1:${port}`, ROOMS, runId);
-            return plan;
-          }
-          // The relay checks nothing: reuse the server's paths, or make some up.
-          plan ??= {
-            members: [0, 1, 2, 3, 4, 5].map((i) => ({ id: `relay-user-${i}`, token: 'none' })),
-            rooms: Array.from({ length: ROOMS }, (_, r) => ({
-              sessionId: `relay-${runId}`,
-              scanId: `scan-${r}`,
-            })),
-          };
+    results.push(
+      ...(await runRound(round, async (spec, port) => {
+        // Each server is a fresh database: it gets its own panel and rooms.
+        if (spec.kind === 'server') {
+          plan = await setUpServer(`http://127.0.0.1:${port}`, ROOMS, runId);
           return plan;
-        }),
-      );
-    }
+        }
+        // The relay checks nothing: reuse the server's paths, or make some up.
+        plan ??= {
+          members: [0, 1, 2, 3, 4, 5].map((i) => ({ id: `relay-user-${i}`, token: 'none' })),
+          rooms: Array.from({ length: ROOMS }, (_, r) => ({
+            sessionId: `relay-${runId}`,
+            scanId: `scan-${r}`,
+          })),
+        };
+        return plan;
+      })),
+    );
   }
   console.log(
     `\n${ROOMS} rooms x 6 clients (${FULL_ROOMS} rooms with WebsocketProvider clients), ` +
@@ -519,21 +675,25 @@ async function main(): Promise<void> {
   );
   console.log(table(results));
   const goal = ROOMS >= 200 ? 2 : 1.5;
-  for (let round = 1; round <= ROUNDS; round++) {
-    const server = results.find((r) => r.target === 'server' && r.round === round);
-    const relay = results.find((r) => r.target === 'relay' && r.round === round);
-    if (!server || !relay) continue;
-    console.log(
-      `round ${round}: server/relay p99 = ${(server.move.p99 / relay.move.p99).toFixed(2)}x ` +
-        `(target <= ${goal}x); lost moves: server ${server.lost}, relay ${relay.lost}`,
-    );
-  }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-  const p99s = (t: Target) => results.filter((r) => r.target === t).map((r) => r.move.p99);
-  if (ROUNDS > 1 && TARGETS.length === 2) {
-    const ratio = median(p99s('server')) / median(p99s('relay'));
-    console.log(`median over rounds: server/relay p99 = ${ratio.toFixed(2)}x (target <= ${goal}x)`);
-  }
+  const ratio = (a: string, b: string, what: string) => {
+    for (let round = 1; round <= ROUNDS; round++) {
+      const x = results.find((r) => r.target === a && r.round === round);
+      const y = results.find((r) => r.target === b && r.round === round);
+      if (!x || !y) continue;
+      console.log(
+        `round ${round}: ${a}/${b} p99 = ${(x.move.p99 / y.move.p99).toFixed(2)}x ${what}; ` +
+          `lost moves: ${a} ${x.lost}, ${b} ${y.lost}`,
+      );
+    }
+    const median = (xs: number[]) => xs.sort((p, q) => p - q)[Math.floor((xs.length - 1) / 2)]!;
+    const p99s = (t: string) => results.filter((r) => r.target === t).map((r) => r.move.p99);
+    if (ROUNDS > 1 && p99s(a).length > 0 && p99s(b).length > 0)
+      console.log(
+        `median over rounds: ${a}/${b} p99 = ${(median(p99s(a)) / median(p99s(b))).toFixed(2)}x ${what}`,
+      );
+  };
+  ratio('server', 'relay', `(target <= ${goal}x)`);
+  ratio('server', 'base', '(this checkout against --compare-root)');
   // The load generator is one process: once it needs most of a core, moves wait in it and the
   // latencies measure it, not the target (at 200 rooms it took 96% of a core on a slow day, and
   // the relay's p99 rose to 370-550 ms). Such a round's ratio says nothing.
