@@ -7,12 +7,13 @@
  *
  *   npx tsx bench/collab-load.ts [--rooms 50] [--seconds 20] [--full-rooms 3] [--warmup 3]
  *                                [--target both|server|relay] [--rounds N] [--profile]
- *                                [--slice S] [--compare-root DIR]
+ *                                [--slice S] [--compare-root DIR] [--compare-env KEY=VALUE]
  *
  * --slice S starts every target of a round at once and gives them the measured seconds in
  * turns of S seconds, so a machine whose speed drifts weighs on each alike. --compare-root DIR
  * adds a second server run from another checkout (a git worktree of the build before, with
- * node_modules linked), reported as "base", for A/B runs of a change.
+ * node_modules linked), reported as "base", for A/B runs of a change; --compare-env gives that
+ * "base" server other settings (an A/B of a setting, from one checkout when alone).
  *
  * The first --full-rooms rooms use real WebsocketProvider clients; the other rooms replay the
  * same wire traffic from light clients (pre-encoded frames, moves found by a byte search,
@@ -69,6 +70,8 @@ const { values: args } = parseArgs({
     slice: { type: 'string', default: '0' },
     /** A second server checkout (e.g. a git worktree of the build before) measured as "base". */
     'compare-root': { type: 'string', default: '' },
+    /** Settings of the "base" server over --server-env (A/B of a setting): KEY=VALUE, repeatable. */
+    'compare-env': { type: 'string', multiple: true, default: [] },
     /** Extra server settings, for experiments: --server-env COMPACT_AFTER_UPDATES=100000 */
     'server-env': { type: 'string', multiple: true, default: [] },
     /** A checkout to run the server from (e.g. a git worktree of a fixed commit); default: this one. */
@@ -77,28 +80,43 @@ const { values: args } = parseArgs({
     'data-root': { type: 'string', default: os.tmpdir() },
   },
 });
-const SERVER_ENV = Object.fromEntries(
-  (args['server-env'] ?? []).map((kv) => {
-    const at = kv.indexOf('=');
-    if (at <= 0) throw new Error(`--server-env expects KEY=VALUE, got ${kv}`);
-    return [kv.slice(0, at), kv.slice(at + 1)];
-  }),
-);
+const envOf = (option: 'server-env' | 'compare-env'): Record<string, string> =>
+  Object.fromEntries(
+    (args[option] ?? []).map((kv) => {
+      const at = kv.indexOf('=');
+      if (at <= 0) throw new Error(`--${option} expects KEY=VALUE, got ${kv}`);
+      return [kv.slice(0, at), kv.slice(at + 1)];
+    }),
+  );
+const SERVER_ENV = envOf('server-env');
+const COMPARE_ENV = envOf('compare-env');
 const ROOMS = positiveInt(args.rooms, 'rooms');
 const SECONDS = positiveInt(args.seconds, 'seconds');
 const WARMUP = Number(args.warmup);
 const FULL_ROOMS = Math.min(ROOMS, Number(args['full-rooms']));
-/** What a round measures: a kind of target, under a label, from a checkout. */
+/** What a round measures: a kind of target, under a label, from a checkout, with settings. */
 interface TargetSpec {
   readonly label: string;
   readonly kind: Target;
   readonly root: string;
+  readonly env: Record<string, string>;
 }
-const SERVER: TargetSpec = { label: 'server', kind: 'server', root: args['server-root'] || ROOT };
-const RELAY: TargetSpec = { label: 'relay', kind: 'relay', root: ROOT };
+const SERVER: TargetSpec = {
+  label: 'server',
+  kind: 'server',
+  root: args['server-root'] || ROOT,
+  env: SERVER_ENV,
+};
+const BASE: TargetSpec = {
+  label: 'base',
+  kind: 'server',
+  root: args['compare-root'] || SERVER.root,
+  env: { ...SERVER_ENV, ...COMPARE_ENV },
+};
+const RELAY: TargetSpec = { label: 'relay', kind: 'relay', root: ROOT, env: {} };
 const TARGETS: TargetSpec[] = [
   ...(args.target === 'relay' ? [] : [SERVER]),
-  ...(args['compare-root'] ? [{ label: 'base', kind: 'server' as const, root: args['compare-root'] }] : []),
+  ...(args['compare-root'] || Object.keys(COMPARE_ENV).length > 0 ? [BASE] : []),
   ...(args.target === 'both' || args.target === 'relay' ? [RELAY] : []),
 ];
 const SLICE = Number(args.slice);
@@ -119,7 +137,7 @@ const MOVE_PERIOD = 1000 / MOVES_PER_SECOND;
 const CURSOR_PERIOD = 1000 / CURSORS_PER_SECOND;
 
 interface Result {
-  /** The target's label: server, relay, or base (--compare-root). */
+  /** The target's label: server, relay, or base (--compare-root / --compare-env). */
   target: string;
   round: number;
   rooms: number;
@@ -141,7 +159,7 @@ interface Result {
   loadgenLagP99Ms: number;
   /** CPU used by everything else on the machine during the window (% of one core). */
   otherCpuPercent: number;
-  /** Worst move latency (ms) per 250 ms of the measured window. */
+  /** Worst move latency (ms) per 250 ms of the measured window (0 in other targets' turns). */
   timeline: number[];
 }
 
@@ -195,7 +213,7 @@ async function startTarget(spec: TargetSpec, port: number, dataDir: string): Pro
       ADMIN_USERNAME: ADMIN.username,
       ADMIN_PASSWORD: ADMIN.password,
       LOG_LEVEL: 'warn',
-      ...SERVER_ENV,
+      ...spec.env,
     },
     ROOT,
   );
@@ -446,12 +464,12 @@ async function driveFor(p: Prepared, seconds: number, warmupSeconds: number | un
   });
   if (measuring) {
     const usage = sampler.stop();
-    const seconds = (performance.now() - wall) / 1000;
+    const elapsed = (performance.now() - wall) / 1000;
     const cpu = process.cpuUsage(loadgenCpu);
-    p.measuredWall += seconds;
-    p.measuredCpu += (usage.cpuPercent / 100) * seconds;
+    p.measuredWall += elapsed;
+    p.measuredCpu += (usage.cpuPercent / 100) * elapsed;
     p.measuredLoadgenCpu += (cpu.user + cpu.system) / 1e6;
-    p.measuredMachine += (machine.stop() / 100) * seconds;
+    p.measuredMachine += (machine.stop() / 100) * elapsed;
     p.peakRss = Math.max(p.peakRss, usage.peakRss);
     p.lag.disable();
   }
@@ -693,7 +711,7 @@ async function main(): Promise<void> {
       );
   };
   ratio('server', 'relay', `(target <= ${goal}x)`);
-  ratio('server', 'base', '(this checkout against --compare-root)');
+  ratio('server', 'base', '(against --compare-root / --compare-env)');
   // The load generator is one process: once it needs most of a core, moves wait in it and the
   // latencies measure it, not the target (at 200 rooms it took 96% of a core on a slow day, and
   // the relay's p99 rose to 370-550 ms). Such a round's ratio says nothing.
