@@ -296,17 +296,30 @@ function drive(
   span: { fromMove: number; toMove: number; fromCursor: number; toCursor: number },
   measureAfterMs: number,
   onMeasureStart: () => void,
+  target: Child,
 ): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const t0 = performance.now() + 50;
     const phase = rooms.map((_, r) => (r / rooms.length) * MOVE_PERIOD);
     const cursorPhase = rooms.map((_, r) => ((r + 0.5) / rooms.length) * CURSOR_PERIOD);
     let measuring = false;
     const tick = () => {
+      // A target that died mid-load would otherwise surface as a sampler's missing /proc file.
+      if (target.exited) {
+        reject(
+          new Error(`the target exited during the load; its last output:\n${target.output.slice(-2000)}`),
+        );
+        return;
+      }
       const now = performance.now();
       if (!measuring && now >= t0 + measureAfterMs) {
         measuring = true;
-        onMeasureStart();
+        try {
+          onMeasureStart();
+        } catch (error) {
+          reject(error);
+          return;
+        }
       }
       let done = true;
       for (const [r, room] of rooms.entries()) {
@@ -449,19 +462,25 @@ async function driveFor(p: Prepared, seconds: number, warmupSeconds: number | un
   let loadgenCpu = process.cpuUsage();
   let wall = performance.now();
   const measureAfterMs = warmupSeconds === undefined ? Number.POSITIVE_INFINITY : warmupSeconds * 1000;
-  await drive(p.rooms, span, measureAfterMs, () => {
-    if (p.spec.kind === 'server' && p.histogramsBefore === undefined)
-      void scrapeHistograms(p.port, SERVER_HISTOGRAMS).then((h) => {
-        p.histogramsBefore ??= h;
-      });
-    measuring = true;
-    sampler.start();
-    machine.restart();
-    if (Number.isNaN(p.recorder.measureStart)) p.recorder.measureStart = performance.now();
-    p.lag.enable();
-    loadgenCpu = process.cpuUsage();
-    wall = performance.now();
-  });
+  await drive(
+    p.rooms,
+    span,
+    measureAfterMs,
+    () => {
+      if (p.spec.kind === 'server' && p.histogramsBefore === undefined)
+        void scrapeHistograms(p.port, SERVER_HISTOGRAMS).then((h) => {
+          p.histogramsBefore ??= h;
+        });
+      measuring = true;
+      sampler.start();
+      machine.restart();
+      if (Number.isNaN(p.recorder.measureStart)) p.recorder.measureStart = performance.now();
+      p.lag.enable();
+      loadgenCpu = process.cpuUsage();
+      wall = performance.now();
+    },
+    p.child,
+  );
   if (measuring) {
     const usage = sampler.stop();
     const elapsed = (performance.now() - wall) / 1000;
