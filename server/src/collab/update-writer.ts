@@ -75,10 +75,10 @@ export class UpdateWriter {
   /**
    * Whether the event loop was more than half busy over the last sample. A quiet server stores
    * each update as soon as the frame that carried it is handled: a move then waits for no
-   * other socket's frames, only for its own commit (50 busy rooms: p99 0.80-0.89x of waiting
-   * for the turn's end in three rounds, for 3-4% more of a core). A busy one lets every update
-   * of the turn share one commit, since a commit per update would cost the event loop more
-   * than it has.
+   * other socket's frames, only for its own commit (50 busy rooms: p99 0.65-1.45x of waiting
+   * for the turn's end over six rounds, five of them below 1x, for 3-5% more of a core). A
+   * busy one lets every update of the turn share one commit, since a commit per update would
+   * cost the event loop more than it has.
    */
   private isBusy(): boolean {
     const now = performance.now();
