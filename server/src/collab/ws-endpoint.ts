@@ -37,7 +37,7 @@ export interface YjsEndpointOptions {
   readonly maxMessagesPerSecond: number;
   readonly maxPendingMessages: number;
   /** A WebSocket ping this often; a peer that has not answered the previous one is dropped. */
-  readonly pingIntervalMs?: number;
+  readonly pingIntervalMs: number;
   readonly log: Logger;
   readonly metrics?: CollabMetrics | undefined;
   /**
@@ -48,7 +48,6 @@ export interface YjsEndpointOptions {
 }
 
 export const YJS_PATH_PREFIX = '/yjs/';
-const DEFAULT_PING_INTERVAL_MS = 30_000;
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Open y-websocket connections, for shutdown, metrics and revoking access. */
@@ -99,7 +98,7 @@ export function attachYjsEndpoint(server: Server, options: YjsEndpointOptions): 
       Reflect.set(ws, 'cxrAlive', false);
       ws.ping();
     }
-  }, options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS);
+  }, options.pingIntervalMs);
   pinger.unref();
 
   function accept(ws: WebSocket, req: IncomingMessage, raw: Duplex): void {
