@@ -713,21 +713,27 @@ async function main(): Promise<void> {
   console.log(table(results));
   const goal = ROOMS >= 200 ? 2 : 1.5;
   const ratio = (a: string, b: string, what: string) => {
+    const ratios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const x = results.find((r) => r.target === a && r.round === round);
       const y = results.find((r) => r.target === b && r.round === round);
       if (!x || !y) continue;
+      ratios.push(x.move.p99 / y.move.p99);
       console.log(
-        `round ${round}: ${a}/${b} p99 = ${(x.move.p99 / y.move.p99).toFixed(2)}x ${what}; ` +
+        `round ${round}: ${a}/${b} p99 = ${ratios.at(-1)!.toFixed(2)}x ${what}; ` +
           `lost moves: ${a} ${x.lost}, ${b} ${y.lost}`,
       );
     }
-    const median = (xs: number[]) => xs.sort((p, q) => p - q)[Math.floor((xs.length - 1) / 2)]!;
-    const p99s = (t: string) => results.filter((r) => r.target === t).map((r) => r.move.p99);
-    if (ROUNDS > 1 && p99s(a).length > 0 && p99s(b).length > 0)
+    // The ratio of each round (both measured over the same minutes), not the ratio of the
+    // median p99s: those may come from rounds on a differently loaded machine.
+    if (ratios.length > 1) {
+      const sorted = [...ratios].sort((p, q) => p - q);
+      const mid = sorted.length / 2;
+      const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
       console.log(
-        `median over rounds: ${a}/${b} p99 = ${(median(p99s(a)) / median(p99s(b))).toFixed(2)}x ${what}`,
+        `median of the ${ratios.length} rounds' ratios: ${a}/${b} p99 = ${median.toFixed(2)}x ${what}`,
       );
+    }
   };
   ratio('server', 'relay', `(target <= ${goal}x)`);
   ratio('server', 'base', '(against --compare-root / --compare-env)');

@@ -4,6 +4,7 @@ import type { AuditStore } from './audit-store.js';
 import type { DialectName } from './database.js';
 import { type LoggedUpdate, editEntries, summariseEdits } from './edit-summary.js';
 import type { LiveTables } from './live-tables.js';
+import { roomKey } from './room-key.js';
 import type { Database } from './schema.js';
 
 export interface RoomKey {
@@ -50,6 +51,7 @@ export class DocStore {
     const rows = await this.db
       .selectFrom('doc_updates')
       .select(['seq', 'data'])
+      .$if(this.dialect === 'sqlite', (q) => q.where('room_key', '=', roomKey(room)))
       .where('session_id', '=', room.sessionId)
       .where('scan_id', '=', room.scanId)
       .where('seq', '>', uptoSeq)
@@ -87,6 +89,7 @@ export class DocStore {
               .insertInto('doc_updates')
               .values(
                 kept.map((u) => ({
+                  ...(this.dialect === 'sqlite' ? { room_key: roomKey(u.room) } : {}),
                   session_id: u.room.sessionId,
                   scan_id: u.room.scanId,
                   data: u.data,
@@ -123,12 +126,12 @@ export class DocStore {
         .where('session_id', '=', room.sessionId)
         .where('scan_id', '=', room.scanId)
         .executeTakeFirst();
-      const rows = await loggedSince(tx, room, snapshot ? Number(snapshot.upto_seq) : 0);
+      const rows = await loggedSince(tx, this.dialect, room, snapshot ? Number(snapshot.upto_seq) : 0);
       if (rows.length === 0) return { compacted: 0 };
       const parts = rows.map((r) => r.data);
       if (snapshot) parts.unshift(new Uint8Array(snapshot.data));
       await this.auditEdits(tx, room, rows);
-      await replaceLog(tx, room, collectedState(parts), rows[rows.length - 1]!.seq);
+      await replaceLog(tx, this.dialect, room, collectedState(parts), rows[rows.length - 1]!.seq);
       return { compacted: rows.length };
     });
   }
@@ -144,16 +147,16 @@ export class DocStore {
       // A compaction that merged from the log (a lock) may have got further meanwhile: this
       // older state must not replace it, or the updates between would be lost.
       if (from >= uptoSeq) return { compacted: 0 };
-      const rows = (await loggedSince(tx, room, from)).filter((r) => r.seq <= uptoSeq);
+      const rows = (await loggedSince(tx, this.dialect, room, from)).filter((r) => r.seq <= uptoSeq);
       await this.auditEdits(tx, room, rows);
-      await replaceLog(tx, room, state, uptoSeq);
+      await replaceLog(tx, this.dialect, room, state, uptoSeq);
       return { compacted: rows.length };
     });
   }
 
   /** Members' updates still in the log (not yet compacted into the audit chain), per member. */
   async pendingEdits(room: RoomKey) {
-    return summariseEdits(await loggedSince(this.db, room, await snapshotUpto(this.db, room)));
+    return summariseEdits(await loggedSince(this.db, this.dialect, room, await snapshotUpto(this.db, room)));
   }
 
   private async auditEdits(tx: Transaction<Database>, room: RoomKey, rows: readonly LoggedUpdate[]) {
@@ -208,10 +211,16 @@ async function snapshotUpto(db: Kysely<Database>, room: RoomKey): Promise<number
 }
 
 /** The log after `afterSeq`, in order, with senders and times. */
-async function loggedSince(db: Kysely<Database>, room: RoomKey, afterSeq: number): Promise<LoggedUpdate[]> {
+async function loggedSince(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  room: RoomKey,
+  afterSeq: number,
+): Promise<LoggedUpdate[]> {
   const rows = await db
     .selectFrom('doc_updates')
     .select(['seq', 'data', 'user_id', 'created_at'])
+    .$if(dialect === 'sqlite', (q) => q.where('room_key', '=', roomKey(room)))
     .where('session_id', '=', room.sessionId)
     .where('scan_id', '=', room.scanId)
     .where('seq', '>', afterSeq)
@@ -228,6 +237,7 @@ async function loggedSince(db: Kysely<Database>, room: RoomKey, afterSeq: number
 /** Inside a transaction: `state` becomes the snapshot and the log up to `uptoSeq` goes. */
 async function replaceLog(
   tx: Kysely<Database>,
+  dialect: DialectName,
   room: RoomKey,
   state: Uint8Array,
   uptoSeq: number,
@@ -249,6 +259,7 @@ async function replaceLog(
     .execute();
   await tx
     .deleteFrom('doc_updates')
+    .$if(dialect === 'sqlite', (q) => q.where('room_key', '=', roomKey(room)))
     .where('session_id', '=', room.sessionId)
     .where('scan_id', '=', room.scanId)
     .where('seq', '<=', uptoSeq)

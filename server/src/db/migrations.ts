@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { DialectName } from './database.js';
+import { roomKey } from './room-key.js';
 import type { Database } from './schema.js';
 
 /**
@@ -197,6 +198,30 @@ function migrations(dialect: DialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0005_room_key': {
+      // SQLite only (R-STORE-8): the update log is indexed by a number per room instead of the
+      // two text ids. PostgreSQL keeps its index.
+      async up(db: Kysely<unknown>) {
+        if (dialect !== 'sqlite') return;
+        await db.schema
+          .alterTable('doc_updates')
+          .addColumn('room_key', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        const rooms = await sql<{ session_id: string; scan_id: string }>`
+          select distinct session_id, scan_id from doc_updates`.execute(db);
+        for (const r of rooms.rows) {
+          const key = roomKey({ sessionId: r.session_id, scanId: r.scan_id });
+          await sql`update doc_updates set room_key = ${key}
+            where session_id = ${r.session_id} and scan_id = ${r.scan_id}`.execute(db);
+        }
+        await db.schema.dropIndex('doc_updates_room').execute();
+        await db.schema
+          .createIndex('doc_updates_room_key')
+          .on('doc_updates')
+          .columns(['room_key', 'seq'])
+          .execute();
+      },
+    },
   };
 }
 
@@ -207,7 +232,16 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-export async function migrate(db: Kysely<Database>, dialect: DialectName, schema?: string): Promise<void> {
+/**
+ * Brings the schema to the latest migration, or only up to `upTo` (the upgrade tests start from
+ * an older schema with data in it).
+ */
+export async function migrate(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  schema?: string,
+  upTo?: string,
+): Promise<void> {
   // With a schema, the migrator's own tables live there too; otherwise two schemas in one
   // database would see each other's migration state.
   const migrator = new Migrator({
@@ -215,7 +249,7 @@ export async function migrate(db: Kysely<Database>, dialect: DialectName, schema
     provider: new StaticProvider(dialect),
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await (upTo ? migrator.migrateTo(upTo) : migrator.migrateToLatest());
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     throw new Error(

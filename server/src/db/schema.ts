@@ -48,6 +48,8 @@ export interface SessionScansTable {
 /** Append-only log of accepted Yjs updates per scan document, until compacted. */
 export interface DocUpdatesTable {
   seq: Generated<number>;
+  /** SQLite only: roomKey() of the two ids, what the per-room index holds (R-STORE-8). */
+  room_key?: number;
   session_id: string;
   scan_id: string;
   data: Uint8Array;

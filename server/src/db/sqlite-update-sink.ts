@@ -1,5 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import type { AppendResult, StoredUpdate } from './doc-store.js';
+import { roomKey } from './room-key.js';
 
 /**
  * The update path's write on SQLite: one synchronous transaction per batch with statements
@@ -16,7 +17,7 @@ export function sqliteUpdateTransaction(
     'SELECT locked FROM session_scans WHERE session_id = ? AND scan_id = ?',
   );
   const insertUpdate = db.prepare(
-    'INSERT INTO doc_updates (session_id, scan_id, data, user_id, created_at) VALUES (?, ?, ?, ?, ?)',
+    'INSERT INTO doc_updates (room_key, session_id, scan_id, data, user_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
 
   const run = db.transaction((batch: readonly StoredUpdate[]): AppendResult[] => {
@@ -38,7 +39,10 @@ export function sqliteUpdateTransaction(
         }
       }
       results.push(
-        Number(insertUpdate.run(sessionId, scanId, update.data, update.userId, createdAt).lastInsertRowid),
+        Number(
+          insertUpdate.run(roomKey(update.room), sessionId, scanId, update.data, update.userId, createdAt)
+            .lastInsertRowid,
+        ),
       );
     }
     return results;
