@@ -6,6 +6,7 @@ import { roomKey } from '../src/db/room-key.js';
 import { sqliteUpdateTransaction } from '../src/db/sqlite-update-sink.js';
 import { type Stores, openStores } from '../src/db/stores.js';
 import { tempDir } from './helpers/test-server.js';
+import { findingEdits } from './helpers/yjs-updates.js';
 
 /**
  * R-STORE-8: on SQLite the update log is indexed by a 32-bit number per room. Bad inputs tried:
@@ -18,13 +19,7 @@ describe('the update log by room number (SQLite)', () => {
     for (const s of opened.splice(0)) await s.db.close();
   });
 
-  function edits(count: number): Uint8Array[] {
-    const doc = new Y.Doc();
-    const out: Uint8Array[] = [];
-    doc.on('update', (u: Uint8Array) => out.push(u));
-    for (let i = 0; i < count; i++) doc.getMap('findings').set(`k${i % 4}`, { i });
-    return out;
-  }
+  const edits = (count: number) => findingEdits(count, 4);
 
   function stateOf(updates: readonly Uint8Array[]) {
     const doc = new Y.Doc();

@@ -6,6 +6,7 @@ import type { UpdateSink } from '../src/collab/update-writer.js';
 import { type SqliteWriter, bySize, startSqliteWriter } from '../src/db/sqlite-writer.js';
 import { type Stores, openStores } from '../src/db/stores.js';
 import { tempDir } from './helpers/test-server.js';
+import { findingEdits } from './helpers/yjs-updates.js';
 
 /**
  * The SQLite writer thread: accepted updates are stored by a worker thread on its own
@@ -30,13 +31,7 @@ describe('SQLite writer thread', () => {
     await stores.db.close();
   });
 
-  function edits(count: number): Uint8Array[] {
-    const doc = new Y.Doc();
-    const out: Uint8Array[] = [];
-    doc.on('update', (u: Uint8Array) => out.push(u));
-    for (let i = 0; i < count; i++) doc.getMap('findings').set(`k${i % 3}`, { i });
-    return out;
-  }
+  const edits = (count: number) => findingEdits(count, 3);
 
   it('R-STORE-5, R-AUDIT-9: stores batches in order with senders, readable from the main connection; compaction chains the edits', async () => {
     const updates = edits(20);
