@@ -48,19 +48,11 @@ export class DocStore {
       .where('scan_id', '=', room.scanId)
       .executeTakeFirst();
     const uptoSeq = snapshot ? Number(snapshot.upto_seq) : 0;
-    const rows = await this.db
-      .selectFrom('doc_updates')
-      .select(['seq', 'data'])
-      .$if(this.dialect === 'sqlite', (q) => q.where('room_key', '=', roomKey(room)))
-      .where('session_id', '=', room.sessionId)
-      .where('scan_id', '=', room.scanId)
-      .where('seq', '>', uptoSeq)
-      .orderBy('seq')
-      .execute();
+    const rows = await loggedSince(this.db, this.dialect, room, uptoSeq);
     return {
       snapshot: snapshot ? new Uint8Array(snapshot.data) : undefined,
-      updates: rows.map((r) => new Uint8Array(r.data)),
-      lastSeq: rows.length > 0 ? Number(rows[rows.length - 1]!.seq) : uptoSeq,
+      updates: rows.map((r) => r.data),
+      lastSeq: rows.length > 0 ? rows[rows.length - 1]!.seq : uptoSeq,
       logLength: rows.length,
     };
   }
