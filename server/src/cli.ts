@@ -11,6 +11,7 @@ import { seedDemo } from './demo.js';
 import { createLogger } from './logger.js';
 import { startServer } from './main.js';
 import { registerBackupCommands } from './ops/backup.js';
+import { applyGcTuning } from './ops/gc-tuning.js';
 import path from 'node:path';
 
 function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
@@ -33,6 +34,7 @@ program
   .action(async (opts: { demo?: boolean }) => {
     const config = loadConfig(opts.demo ? { DEMO_DATA: 'true' } : {});
     const log = createLogger(config.logLevel);
+    applyGcTuning({ parallelScavenge: config.gcParallelScavenge });
     const server = await startServer(config, { log });
     if (config.demoData) {
       const logins = await seedDemo(server.stores, log, {

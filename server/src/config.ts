@@ -46,6 +46,7 @@ const EnvSchema = z.object({
   ROOM_IDLE_UNLOAD_MS: z.coerce.number().int().nonnegative().default(30_000),
   COMPACT_AFTER_UPDATES: z.coerce.number().int().positive().default(2000),
   SQLITE_THREAD_BATCH: z.coerce.number().int().positive().default(1000),
+  GC_PARALLEL_SCAVENGE: bool.default(false),
   HTTP_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -111,6 +112,8 @@ export interface Config {
   readonly compactAfterUpdates: number;
   /** SQLite: batches of at least this many updates are stored by the writer thread. */
   readonly sqliteThreadBatch: number;
+  /** `cxr serve`: keep V8's parallel young-generation collection (off by default; gc-tuning.ts). */
+  readonly gcParallelScavenge: boolean;
   readonly httpBodyLimitBytes: number;
   /** Largest DICOM file accepted by upload (each part of a multipart upload); larger is 413. */
   readonly maxUploadBytes: number;
@@ -168,6 +171,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       roomIdleUnloadMs: e.ROOM_IDLE_UNLOAD_MS,
       compactAfterUpdates: e.COMPACT_AFTER_UPDATES,
       sqliteThreadBatch: e.SQLITE_THREAD_BATCH,
+      gcParallelScavenge: e.GC_PARALLEL_SCAVENGE,
       httpBodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       maxUploadFiles: e.MAX_UPLOAD_FILES,
