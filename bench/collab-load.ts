@@ -631,7 +631,7 @@ function serverSide(before: Map<string, Buckets>, after: Map<string, Buckets>): 
     const total = diff.at(-1)?.[1] ?? 0;
     const bound = diff.find(([, count]) => count >= q * total)?.[0];
     if (bound === undefined || total === 0) return '-';
-    return bound === Number.POSITIVE_INFINITY ? 'inf' : `<= ${bound * 1000} ms`;
+    return bound === Number.POSITIVE_INFINITY ? 'inf' : `<= ${Number((bound * 1000).toPrecision(3))} ms`;
   };
   const [broadcast, persist] = SERVER_HISTOGRAMS;
   return [
