@@ -50,7 +50,7 @@ describe('garbage-collector tuning of the serving process', () => {
     expect(read('false')).toBe(false);
     expect(read('true')).toBe(true);
     expect(read('1')).toBe(true);
-    // Bad values tried: a word V8 would not know either, and a number other than 0 or 1.
+    // Bad values tried: a word other than true or false, and a number other than 0 or 1.
     expect(read('yes')).toEqual([expect.stringContaining('GC_PARALLEL_SCAVENGE')]);
     expect(read('2')).toEqual([expect.stringContaining('GC_PARALLEL_SCAVENGE')]);
   });
