@@ -8,12 +8,15 @@
  *   npx tsx bench/collab-load.ts [--rooms 50] [--seconds 20] [--full-rooms 3] [--warmup 3]
  *                                [--target both|server|relay] [--rounds N] [--profile]
  *                                [--slice S] [--compare-root DIR] [--compare-env KEY=VALUE]
+ *                                [--target-nice N]
  *
  * --slice S starts every target of a round at once and gives them the measured seconds in
  * turns of S seconds, so a machine whose speed drifts weighs on each alike. --compare-root DIR
  * adds a second server run from another checkout (a git worktree of the build before, with
  * node_modules linked), reported as "base", for A/B runs of a change; --compare-env gives that
  * "base" server other settings (an A/B of a setting, from one checkout when alone).
+ * --target-nice N runs every target at niceness N, so that on a machine the load generator
+ * shares, it waits for a core less often and the targets bear those waits themselves.
  *
  * The first --full-rooms rooms use real WebsocketProvider clients; the other rooms replay the
  * same wire traffic from light clients (pre-encoded frames, moves found by a byte search,
@@ -37,7 +40,15 @@ import {
   closes,
 } from './load/clients.js';
 import { Child, MachineSampler, ProcSampler, freePort, memory, tcpOpen } from './load/proc.js';
-import { MoveObserver, type Percentiles, Recorder, RoomTimes, percentiles } from './load/recorder.js';
+import {
+  MoveObserver,
+  type Percentiles,
+  Recorder,
+  RoomTimes,
+  type TailShape,
+  percentiles,
+  tailShape,
+} from './load/recorder.js';
 import { ADMIN, type Plan, inBatches, setUpServer } from './load/setup.js';
 import { encodeCursorFrames, encodeMoveFrames, presenceFor } from './load/wire.js';
 
@@ -78,6 +89,12 @@ const { values: args } = parseArgs({
     'server-root': { type: 'string', default: '' },
     /** Where the server's DATA_DIR is made (a tmpfs such as /dev/shm takes the disk out). */
     'data-root': { type: 'string', default: os.tmpdir() },
+    /**
+     * Niceness of the targets (server, base, relay alike). They share the two cores with this
+     * load generator, whose own waits for a core land in every latency it records; above 0
+     * the load generator runs first and each target bears the wait for a core itself.
+     */
+    'target-nice': { type: 'string', default: '0' },
   },
 });
 const envOf = (option: 'server-env' | 'compare-env'): Record<string, string> =>
@@ -131,6 +148,10 @@ if (
   throw new Error('bounded runs only: --seconds <= 120, --rooms <= 1000, 0 <= --warmup <= 30');
 }
 const ROUNDS = positiveInt(args.rounds, 'rounds');
+const TARGET_NICE = Number(args['target-nice']);
+if (!(Number.isInteger(TARGET_NICE) && TARGET_NICE >= 0 && TARGET_NICE <= 19)) {
+  throw new Error('--target-nice must be an integer from 0 to 19');
+}
 const TOTAL_MOVES = Math.round((WARMUP + SECONDS) * MOVES_PER_SECOND);
 const TOTAL_CURSORS = Math.round((WARMUP + SECONDS) * CURSORS_PER_SECOND);
 const MOVE_PERIOD = 1000 / MOVES_PER_SECOND;
@@ -161,6 +182,7 @@ interface Result {
   otherCpuPercent: number;
   /** Worst move latency (ms) per 250 ms of the measured window (0 in other targets' turns). */
   timeline: number[];
+  tail: TailShape;
 }
 
 // Every WebsocketProvider adds a process 'exit' listener.
@@ -199,6 +221,7 @@ async function startTarget(spec: TargetSpec, port: number, dataDir: string): Pro
       ['--import', 'tsx', ...prof, path.join(ROOT, 'bench/relay-server.ts')],
       { PORT: String(port) },
       ROOT,
+      TARGET_NICE,
     );
     children.add(child);
     await child.waitReady(() => tcpOpen(port));
@@ -216,6 +239,7 @@ async function startTarget(spec: TargetSpec, port: number, dataDir: string): Pro
       ...spec.env,
     },
     ROOT,
+    TARGET_NICE,
   );
   children.add(child);
   await child.waitReady(async () => (await fetch(`http://127.0.0.1:${port}/api/health`)).ok);
@@ -527,7 +551,11 @@ async function finish(p: Prepared): Promise<Result> {
     loadgenLagP99Ms: p.lag.percentile(99) / 1e6,
     otherCpuPercent: Math.max(0, (100 * (p.measuredMachine - p.measuredCpu - p.measuredLoadgenCpu)) / wall),
     timeline: Array.from(p.recorder.timeline, (v) => Math.round((v ?? 0) * 10) / 10),
+    tail: tailShape(p.recorder.moveSentAt, p.recorder.moveLatency, p.measuredWall),
   };
+  console.log(
+    `[${p.spec.label} #${p.round}] tail: ${(100 * result.tail.stallShare).toFixed(0)}% of the samples at or above p99 in stalls (5 ms of sends holding 10 or more of them); ${result.tail.episodesPerSecond.toFixed(1)} episodes a second of moves over 1.5 ms`,
+  );
   if (result.closes > 0)
     console.log(
       `[${p.spec.label}] unexpected closes:\n  ${closes.slice(p.closesBefore, p.closesBefore + 10).join('\n  ')}`,

@@ -63,8 +63,14 @@ export class Child {
   onOutput: ((chunk: string) => void) | undefined;
   private readonly child: ChildProcess;
 
-  constructor(args: string[], env: Record<string, string>, cwd: string) {
-    this.child = spawn(process.execPath, args, {
+  /**
+   * `nice`: a niceness for the process and all its threads (coreutils `nice`, which then runs
+   * Node in its place, so the pid is Node's); above 0 the process yields the CPU to this one.
+   */
+  constructor(args: string[], env: Record<string, string>, cwd: string, nice = 0) {
+    const [command, argv] =
+      nice === 0 ? [process.execPath, args] : ['nice', ['-n', String(nice), process.execPath, ...args]];
+    this.child = spawn(command, argv, {
       cwd,
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,6 +19,8 @@ export class RoomTimes {
 /** Collects latencies; moves and cursor moves sent during the warm-up are not counted. */
 export class Recorder {
   readonly moveLatency: number[] = [];
+  /** Send time of each entry of `moveLatency` (ms, performance.now()), for the tail's shape. */
+  readonly moveSentAt: number[] = [];
   readonly cursorLatency: number[] = [];
   /** The subset of `moveLatency` observed in rooms of real WebsocketProvider clients. */
   readonly fullMoveLatency: number[] = [];
@@ -41,6 +43,7 @@ export class Recorder {
     }
     if (seq < this.warmupMoves) return;
     this.moveLatency.push(now - sent);
+    this.moveSentAt.push(sent);
     if (!Number.isNaN(this.measureStart)) {
       const slot = Math.max(0, Math.floor((sent - this.measureStart) / 250));
       this.timeline[slot] = Math.max(this.timeline[slot] ?? 0, now - sent);
@@ -110,5 +113,52 @@ export function percentiles(values: readonly number[]): Percentiles {
     p95: at(0.95),
     p99: at(0.99),
     max: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!,
+  };
+}
+
+/** Send-time windows, and how many late samples one must hold to count as a stall. */
+const STALL_WINDOW_MS = 5;
+const STALL_MIN_SAMPLES = 10;
+/** A move this late (at its slowest observer) is part of an episode... */
+const EPISODE_LATE_MS = 1.5;
+/** ...which goes on while late moves follow each other within this gap. */
+const EPISODE_GAP_MS = 3;
+
+export interface TailShape {
+  /** Share of the samples at or above p99 sent in a window holding at least 10 of them. */
+  readonly stallShare: number;
+  /** Episodes of moves over 1.5 ms per measured second. */
+  readonly episodesPerSecond: number;
+}
+
+/**
+ * Whether a target's tail is made of stalls (many moves late together: a pause of the target
+ * or of the load generator) or of lone slow moves, and how often moves run late.
+ */
+export function tailShape(sentAt: readonly number[], latency: readonly number[], seconds: number): TailShape {
+  const p99 = percentiles(latency).p99;
+  const lateIn = new Map<number, number>();
+  let late = 0;
+  const slowest = new Map<number, number>();
+  for (const [i, l] of latency.entries()) {
+    const sent = sentAt[i]!;
+    slowest.set(sent, Math.max(slowest.get(sent) ?? 0, l));
+    if (l < p99) continue;
+    late++;
+    const window = Math.floor(sent / STALL_WINDOW_MS);
+    lateIn.set(window, (lateIn.get(window) ?? 0) + 1);
+  }
+  let inStalls = 0;
+  for (const count of lateIn.values()) if (count >= STALL_MIN_SAMPLES) inStalls += count;
+  let episodes = 0;
+  let lastLate = Number.NEGATIVE_INFINITY;
+  for (const sent of [...slowest.keys()].sort((a, b) => a - b)) {
+    if (slowest.get(sent)! <= EPISODE_LATE_MS) continue;
+    if (sent - lastLate >= EPISODE_GAP_MS) episodes++;
+    lastLate = sent;
+  }
+  return {
+    stallShare: late === 0 ? 0 : inStalls / late,
+    episodesPerSecond: episodes / Math.max(seconds, 1e-9),
   };
 }
