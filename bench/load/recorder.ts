@@ -139,6 +139,7 @@ export function tailShape(sentAt: readonly number[], latency: readonly number[],
   const p99 = percentiles(latency).p99;
   const lateIn = new Map<number, number>();
   let late = 0;
+  /** Slowest observation per move; a move is told by its send time, each read just before it left. */
   const slowest = new Map<number, number>();
   for (const [i, l] of latency.entries()) {
     const sent = sentAt[i]!;
