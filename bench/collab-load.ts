@@ -45,6 +45,9 @@ import {
   type Percentiles,
   Recorder,
   RoomTimes,
+  EPISODE_LATE_MS,
+  STALL_MIN_SAMPLES,
+  STALL_WINDOW_MS,
   type TailShape,
   percentiles,
   tailShape,
@@ -530,6 +533,7 @@ async function finish(p: Prepared): Promise<Result> {
     );
   const movesSent = p.rooms.reduce((n, room) => n + room.times.movesSent, 0);
   const wall = Math.max(p.measuredWall, 1e-9);
+  const move = percentiles(p.recorder.moveLatency);
   const result: Result = {
     target: p.spec.label,
     round: p.round,
@@ -541,7 +545,7 @@ async function finish(p: Prepared): Promise<Result> {
     lost: missingMoves(p),
     anomalies: p.recorder.anomalies,
     closes: closes.length - p.closesBefore,
-    move: percentiles(p.recorder.moveLatency),
+    move,
     fullRoomMove: percentiles(p.recorder.fullMoveLatency),
     cursor: percentiles(p.recorder.cursorLatency),
     cpuPercent: (100 * p.measuredCpu) / wall,
@@ -551,10 +555,10 @@ async function finish(p: Prepared): Promise<Result> {
     loadgenLagP99Ms: p.lag.percentile(99) / 1e6,
     otherCpuPercent: Math.max(0, (100 * (p.measuredMachine - p.measuredCpu - p.measuredLoadgenCpu)) / wall),
     timeline: Array.from(p.recorder.timeline, (v) => Math.round((v ?? 0) * 10) / 10),
-    tail: tailShape(p.recorder.moveSentAt, p.recorder.moveLatency, p.measuredWall),
+    tail: tailShape(p.recorder.moveSentAt, p.recorder.moveLatency, move.p99, p.measuredWall),
   };
   console.log(
-    `[${p.spec.label} #${p.round}] tail: ${(100 * result.tail.stallShare).toFixed(0)}% of the samples at or above p99 in stalls (5 ms of sends holding 10 or more of them); ${result.tail.episodesPerSecond.toFixed(1)} episodes a second of moves over 1.5 ms`,
+    `[${p.spec.label} #${p.round}] tail: ${(100 * result.tail.stallShare).toFixed(0)}% of the samples at or above p99 in stalls (${STALL_WINDOW_MS} ms of sends holding ${STALL_MIN_SAMPLES} or more of them); ${result.tail.episodesPerSecond.toFixed(1)} episodes a second of moves over ${EPISODE_LATE_MS} ms`,
   );
   if (result.closes > 0)
     console.log(

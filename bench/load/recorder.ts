@@ -117,17 +117,17 @@ export function percentiles(values: readonly number[]): Percentiles {
 }
 
 /** Send-time windows, and how many late samples one must hold to count as a stall. */
-const STALL_WINDOW_MS = 5;
-const STALL_MIN_SAMPLES = 10;
+export const STALL_WINDOW_MS = 5;
+export const STALL_MIN_SAMPLES = 10;
 /** A move this late (at its slowest observer) is part of an episode... */
-const EPISODE_LATE_MS = 1.5;
+export const EPISODE_LATE_MS = 1.5;
 /** ...which goes on while late moves follow each other within this gap. */
 const EPISODE_GAP_MS = 3;
 
 export interface TailShape {
-  /** Share of the samples at or above p99 sent in a window holding at least 10 of them. */
+  /** Share of the samples at or above p99 sent in a window holding at least STALL_MIN_SAMPLES of them. */
   readonly stallShare: number;
-  /** Episodes of moves over 1.5 ms per measured second. */
+  /** Episodes of moves over EPISODE_LATE_MS per measured second. */
   readonly episodesPerSecond: number;
 }
 
@@ -135,8 +135,13 @@ export interface TailShape {
  * Whether a target's tail is made of stalls (many moves late together: a pause of the target
  * or of the load generator) or of lone slow moves, and how often moves run late.
  */
-export function tailShape(sentAt: readonly number[], latency: readonly number[], seconds: number): TailShape {
-  const p99 = percentiles(latency).p99;
+export function tailShape(
+  sentAt: readonly number[],
+  latency: readonly number[],
+  /** The p99 of `latency`, already computed by the caller. */
+  p99: number,
+  seconds: number,
+): TailShape {
   const lateIn = new Map<number, number>();
   let late = 0;
   /** Slowest observation per move; a move is told by its send time, each read just before it left. */
