@@ -3,6 +3,35 @@ import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
 
+/** A DICOMweb service root (`http(s)://host[:port]/path`), kept without its trailing slash. */
+const dicomWebRoot = z
+  .string()
+  .url()
+  .regex(/^https?:\/\//, 'a DICOMweb root is an http(s) URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+/** `basic:<user>:<password>` or `bearer:<token>`, parsed into a tagged value. */
+const dicomWebAuth = z
+  .string()
+  .regex(/^(basic:[^:]+:.+|bearer:.+)$/, 'expected basic:<user>:<password> or bearer:<token>')
+  .transform((v): DicomWebAuth => {
+    if (v.startsWith('bearer:')) return { kind: 'bearer', token: v.slice('bearer:'.length) };
+    const rest = v.slice('basic:'.length);
+    const at = rest.indexOf(':');
+    return { kind: 'basic', user: rest.slice(0, at), password: rest.slice(at + 1) };
+  });
+
+/** How to authenticate to a DICOMweb peer. */
+export type DicomWebAuth =
+  | { readonly kind: 'basic'; readonly user: string; readonly password: string }
+  | { readonly kind: 'bearer'; readonly token: string };
+
+/** A DICOMweb peer: its service root and how to authenticate to it. */
+export interface DicomWebPeer {
+  readonly url: string;
+  readonly auth: DicomWebAuth | undefined;
+}
+
 /**
  * Every setting the server reads, parsed once from the environment. Nothing else in the
  * server reads `process.env`: tests build a Config directly and run several servers at once.
@@ -79,6 +108,23 @@ const EnvSchema = z.object({
     .default(15 * 60_000),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(30),
+  PACS_URL: dicomWebRoot.optional(),
+  PACS_AUTH: dicomWebAuth.optional(),
+  IMAGE_STORE: z.enum(['local', 'dicomweb']).default('local'),
+  IMAGE_STORE_URL: dicomWebRoot.optional(),
+  IMAGE_STORE_AUTH: dicomWebAuth.optional(),
+  IMAGE_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024 * 1024)
+    .default(4 * 1024 * 1024 * 1024),
+  DICOMWEB_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  DICOM_UID_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'DICOM_UID_KEY is 64 lowercase hex digits (32 bytes)')
+    .optional(),
+  PACS_JOB_LEASE_MS: z.coerce.number().int().min(500).default(15_000),
+  PACS_PUSH_RETRY_MS: z.coerce.number().int().min(50).default(5_000),
 });
 
 export interface Config {
@@ -134,6 +180,22 @@ export interface Config {
   readonly loginMaxFailuresPerAccount: number;
   /** Failed logins per client address within the window before further attempts get 429. */
   readonly loginMaxFailuresPerAddress: number;
+  /** The hospital's PACS (import source, consensus SR destination); unset: no PACS. */
+  readonly pacs: DicomWebPeer | undefined;
+  /** Where de-identified images live: this node's `DATA_DIR/dicom`, or a DICOMweb archive all nodes share. */
+  readonly imageStore:
+    | { readonly kind: 'local' }
+    | { readonly kind: 'dicomweb'; readonly peer: DicomWebPeer };
+  /** Bound of the per-node disk cache of images read from a DICOMweb archive. */
+  readonly imageCacheBytes: number;
+  /** Longest wait for one DICOMweb request before the peer counts as unavailable. */
+  readonly dicomWebTimeoutMs: number;
+  /** The key that maps original UIDs to de-identified ones; every node of a cluster shares it. */
+  readonly dicomUidKey: Uint8Array | undefined;
+  /** A node that stops renewing a PACS import job's lease for this long loses it to another node. */
+  readonly pacsJobLeaseMs: number;
+  /** First delay before a failed SR push is tried again (doubled each time, at most an hour). */
+  readonly pacsPushRetryMs: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -144,6 +206,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
   }
   const e = parsed.data;
+  if (e.IMAGE_STORE === 'dicomweb' && !e.IMAGE_STORE_URL) {
+    return { ok: false, problems: ['IMAGE_STORE_URL: required when IMAGE_STORE=dicomweb'] };
+  }
   return {
     ok: true,
     config: {
@@ -183,6 +248,16 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       loginWindowMs: e.LOGIN_WINDOW_MS,
       loginMaxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       loginMaxFailuresPerAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      pacs: e.PACS_URL ? { url: e.PACS_URL, auth: e.PACS_AUTH } : undefined,
+      imageStore:
+        e.IMAGE_STORE === 'dicomweb' && e.IMAGE_STORE_URL
+          ? { kind: 'dicomweb', peer: { url: e.IMAGE_STORE_URL, auth: e.IMAGE_STORE_AUTH } }
+          : { kind: 'local' },
+      imageCacheBytes: e.IMAGE_CACHE_BYTES,
+      dicomWebTimeoutMs: e.DICOMWEB_TIMEOUT_MS,
+      dicomUidKey: e.DICOM_UID_KEY ? Uint8Array.from(Buffer.from(e.DICOM_UID_KEY, 'hex')) : undefined,
+      pacsJobLeaseMs: e.PACS_JOB_LEASE_MS,
+      pacsPushRetryMs: e.PACS_PUSH_RETRY_MS,
     },
   };
 }
