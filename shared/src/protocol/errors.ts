@@ -19,6 +19,13 @@ export const API_ERROR_CODES = [
   'internal',
   'unavailable',
   'range_not_satisfiable',
+  // Images and the hospital's PACS (DICOMweb).
+  'store_unavailable',
+  'image_missing',
+  'pacs_not_configured',
+  'pacs_unavailable',
+  'pacs_refused',
+  'already_sent',
   // DICOM import: why a file was refused (the server's DICOM library defines each one's status).
   'dicom_empty',
   'dicom_not_dicom',
