@@ -3,6 +3,11 @@ import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
 
+/** An optional setting that compose files pass as `${VAR:-}`: empty means unset. */
+function unsetWhenEmpty<S extends z.ZodTypeAny>(schema: S) {
+  return z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+}
+
 /** A DICOMweb service root (`http(s)://host[:port]/path`), kept without its trailing slash. */
 const dicomWebRoot = z
   .string()
@@ -108,11 +113,11 @@ const EnvSchema = z.object({
     .default(15 * 60_000),
   LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().positive().default(30),
-  PACS_URL: dicomWebRoot.optional(),
-  PACS_AUTH: dicomWebAuth.optional(),
+  PACS_URL: unsetWhenEmpty(dicomWebRoot),
+  PACS_AUTH: unsetWhenEmpty(dicomWebAuth),
   IMAGE_STORE: z.enum(['local', 'dicomweb']).default('local'),
-  IMAGE_STORE_URL: dicomWebRoot.optional(),
-  IMAGE_STORE_AUTH: dicomWebAuth.optional(),
+  IMAGE_STORE_URL: unsetWhenEmpty(dicomWebRoot),
+  IMAGE_STORE_AUTH: unsetWhenEmpty(dicomWebAuth),
   IMAGE_CACHE_BYTES: z.coerce
     .number()
     .int()
