@@ -26,7 +26,7 @@ describe('DICOMweb settings', () => {
     });
   });
 
-  it('treats empty values (compose passes ${VAR:-}) as unset', () => {
+  it('treats empty values (compose passes an unset VAR as empty) as unset', () => {
     const result = parseConfig({ PACS_URL: '', PACS_AUTH: '' });
     expect(result.ok && result.config.pacs).toBeUndefined();
   });
