@@ -222,6 +222,38 @@ function migrations(dialect: DialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0008_pacs_outbox': {
+      // The SR push outbox (R-PUSH-*): one row per locked consensus version going to the PACS,
+      // and the time pushing began, so locks made before a PACS was configured are never sent.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('pacs_outbox')
+          .addColumn('session_id', 'text', (c) => c.notNull())
+          .addColumn('scan_id', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_error', 'text')
+          .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_until', 'bigint')
+          .addColumn('sop_instance_uid', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('sent_at', 'text')
+          .addPrimaryKeyConstraint('pacs_outbox_pk', ['session_id', 'scan_id', 'version'])
+          .execute();
+        await db.schema
+          .createIndex('pacs_outbox_due')
+          .on('pacs_outbox')
+          .columns(['state', 'next_attempt_at'])
+          .execute();
+        await db.schema
+          .createTable('pacs_outbox_meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

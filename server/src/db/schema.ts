@@ -105,6 +105,34 @@ export interface ScanFilesTable {
   imported_at: string;
 }
 
+/**
+ * The SR push outbox (R-PUSH-*): one row per (session, scan, lock version) whose DICOM SR goes
+ * to the PACS. `state` is `pending`, `sent` or `failed`; a node sending a row holds its lease
+ * (`lease_owner` until `lease_until`, epoch ms) so no two nodes send it at once.
+ */
+export interface PacsOutboxTable {
+  session_id: string;
+  scan_id: string;
+  version: number;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+  /** Epoch ms: a pending row is sent once this has passed. */
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** The SR instance the PACS acknowledged. */
+  sop_instance_uid: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+/** Outbox settings kept in the database (`push-since`: when pushing to a PACS began). */
+export interface PacsOutboxMetaTable {
+  key: string;
+  value: string;
+}
+
 export interface Database {
   users: UsersTable;
   scans: ScansTable;
@@ -115,4 +143,6 @@ export interface Database {
   doc_snapshots: DocSnapshotsTable;
   consensus_records: ConsensusRecordsTable;
   scan_files: ScanFilesTable;
+  pacs_outbox: PacsOutboxTable;
+  pacs_outbox_meta: PacsOutboxMetaTable;
 }

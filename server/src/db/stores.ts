@@ -3,6 +3,7 @@ import { ConsensusStore } from './consensus-store.js';
 import { type Db, type DbOptions, openDb } from './database.js';
 import { DocStore } from './doc-store.js';
 import { migrate } from './migrations.js';
+import { PacsOutboxStore } from './pacs-outbox-store.js';
 import { ScanFilesStore } from './scan-files-store.js';
 import { ScansStore } from './scans-store.js';
 import { SessionsStore } from './sessions-store.js';
@@ -20,6 +21,8 @@ export interface Stores {
   readonly consensus: ConsensusStore;
   /** Each scan's hash-chained audit log (edits, votes, decisions, locks). */
   readonly audit: AuditStore;
+  /** Locked consensus versions whose DICOM SR goes to the PACS (R-PUSH-*). */
+  readonly pacsOutbox: PacsOutboxStore;
 }
 
 export async function openStores(options: DbOptions): Promise<Stores> {
@@ -41,5 +44,6 @@ export async function openStores(options: DbOptions): Promise<Stores> {
     docs,
     consensus: new ConsensusStore(db.kysely, docs),
     audit,
+    pacsOutbox: new PacsOutboxStore(db.kysely),
   };
 }
