@@ -15,8 +15,8 @@ import type { ScanFilesStore } from '../db/scan-files-store.js';
 import type { SessionsStore } from '../db/sessions-store.js';
 import type { UsersStore } from '../db/users-store.js';
 import type { BlobStore } from '../dicom/blob-store.js';
-import { readImageRefs } from './image-refs.js';
-import { writeSr } from './sr-writer.js';
+import { type ImageRefs, readImageRefs } from './image-refs.js';
+import { type OriginalModules, srSopInstanceUid, writeSr } from './sr-writer.js';
 
 export interface ExportDeps {
   readonly sessions: SessionsStore;
@@ -49,6 +49,15 @@ export interface SrFile {
   readonly bytes: Uint8Array;
   readonly sha256: string;
   readonly version: number;
+  readonly sopInstanceUid: string;
+}
+
+/** A scan imported from the PACS as the PACS knows it (kept server-side, readable by no API). */
+export interface OriginalIdentity extends OriginalModules {
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid: string;
+  readonly sopInstanceUid: string;
+  readonly sopClassUid: string;
 }
 
 const fail = (code: ExportError['code'], message: string): Result<never, ExportError> => ({
@@ -143,31 +152,87 @@ export function createExportService(deps: ExportDeps) {
       if (!state) return fail('not_found', 'scan not in this session');
       const stored = state.locked ? await deps.consensus.latest({ sessionId, scanId }) : undefined;
       if (!stored) return fail('not_locked', `scan ${scanId} is not locked; lock it to export it`);
-      const file = await deps.scanFiles.get(scanId);
-      if (!file) {
-        return fail(
-          'unprocessable',
-          `scan ${scanId} has no DICOM file: an SR must reference the image it describes`,
-        );
+      const refs = await storedImageRefs(scanId);
+      if (!refs.ok) return refs;
+      return { ok: true, value: await render(sessionId, scanId, stored, refs.value) };
+    },
+
+    /**
+     * R-PUSH-4: the SR of one lock version as it goes to the PACS. With `original` (a scan
+     * imported from the PACS) it references the original UIDs and carries the original patient
+     * and study modules; otherwise it is the export's SR, byte for byte.
+     */
+    async pacsSr(
+      key: { sessionId: string; scanId: string; version: number },
+      original?: OriginalIdentity,
+    ): Promise<Result<SrFile, ExportError>> {
+      const stored = (await deps.consensus.all(key)).find((c) => c.version === key.version);
+      if (!stored) return fail('not_found', `no consensus version ${key.version} of scan ${key.scanId}`);
+      if (!original) {
+        const refs = await storedImageRefs(key.scanId);
+        if (!refs.ok) return refs;
+        return { ok: true, value: await render(key.sessionId, key.scanId, stored, refs.value) };
       }
-      const refs = readImageRefs(await deps.blobs.read(file.sha256));
-      if (!refs.ok)
-        return fail('unprocessable', `the stored image cannot be referenced: ${refs.error.message}`);
-      const record = parseConsensusRecord(stored.record);
-      const moderator = await deps.users.byId(record.lockedBy);
-      const bytes = writeSr({
-        sessionId,
-        scanId,
-        version: record.version,
-        sha256: stored.sha256,
-        lockedAtMs: record.lockedAt,
-        verifier: { id: record.lockedBy, name: moderator?.username ?? record.lockedBy },
-        image: refs.value,
-        content: consensusContent(record),
-      });
-      return { ok: true, value: { bytes, sha256: stored.sha256, version: record.version } };
+      const image: ImageRefs = {
+        sopClassUid: original.sopClassUid,
+        sopInstanceUid: original.sopInstanceUid,
+        studyInstanceUid: original.studyInstanceUid,
+        seriesInstanceUid: original.seriesInstanceUid,
+        derivedStudy: false,
+        patient: {
+          name: original.patient.PatientName ?? '',
+          id: original.patient.PatientID ?? '',
+          sex: original.patient.PatientSex ?? '',
+          age: original.patient.PatientAge ?? '',
+        },
+      };
+      const modules = { patient: original.patient, study: original.study };
+      return { ok: true, value: await render(key.sessionId, key.scanId, stored, image, modules) };
     },
   };
+
+  /** The UIDs and patient attributes of the scan's stored (de-identified) file. */
+  async function storedImageRefs(scanId: string): Promise<Result<ImageRefs, ExportError>> {
+    const file = await deps.scanFiles.get(scanId);
+    if (!file) {
+      return fail(
+        'unprocessable',
+        `scan ${scanId} has no DICOM file: an SR must reference the image it describes`,
+      );
+    }
+    const refs = readImageRefs(await deps.blobs.read(file.sha256));
+    if (!refs.ok)
+      return fail('unprocessable', `the stored image cannot be referenced: ${refs.error.message}`);
+    return refs;
+  }
+
+  async function render(
+    sessionId: string,
+    scanId: string,
+    stored: { record: string; sha256: string },
+    image: ImageRefs,
+    original?: OriginalModules,
+  ): Promise<SrFile> {
+    const record = parseConsensusRecord(stored.record);
+    const moderator = await deps.users.byId(record.lockedBy);
+    const input = {
+      sessionId,
+      scanId,
+      version: record.version,
+      sha256: stored.sha256,
+      lockedAtMs: record.lockedAt,
+      verifier: { id: record.lockedBy, name: moderator?.username ?? record.lockedBy },
+      image,
+      content: consensusContent(record),
+      ...(original ? { original } : {}),
+    };
+    return {
+      bytes: writeSr(input),
+      sha256: stored.sha256,
+      version: record.version,
+      sopInstanceUid: srSopInstanceUid(input),
+    };
+  }
 }
 
 export type ExportService = ReturnType<typeof createExportService>;

@@ -13,7 +13,48 @@ export interface SrInput {
   readonly verifier: { readonly id: string; readonly name: string };
   readonly image: ImageRefs;
   readonly content: ImageReading;
+  /**
+   * For the hospital's PACS, a scan imported from it: `image` then holds the original UIDs and
+   * these the original patient and study modules, so the PACS files the SR with the patient's
+   * study. Never set for an export route (R-PUSH-4).
+   */
+  readonly original?: OriginalModules;
 }
+
+/** Original patient and study attributes by DICOM keyword, as kept from a PACS import. */
+export interface OriginalModules {
+  readonly patient: Readonly<Record<string, string>>;
+  readonly study: Readonly<Record<string, string>>;
+}
+
+/** The attributes taken from `OriginalModules`; anything else there is ignored. */
+const ORIGINAL_PATIENT = [
+  'PatientName',
+  'PatientID',
+  'PatientBirthDate',
+  'PatientSex',
+  'PatientAge',
+] as const;
+const ORIGINAL_STUDY = [
+  'StudyDate',
+  'StudyTime',
+  'AccessionNumber',
+  'StudyID',
+  'ReferringPhysicianName',
+  'StudyDescription',
+] as const;
+/** Type 2 attributes: present even when empty. */
+const TYPE_2 = new Set<string>([
+  'PatientName',
+  'PatientID',
+  'PatientBirthDate',
+  'PatientSex',
+  'StudyDate',
+  'StudyTime',
+  'AccessionNumber',
+  'StudyID',
+  'ReferringPhysicianName',
+]);
 
 export const COMPREHENSIVE_SR = '1.2.840.10008.5.1.4.1.1.88.33';
 const EXPLICIT_VR_LE = '1.2.840.10008.1.2.1';
@@ -91,12 +132,59 @@ function dicomDateTime(ms: number): { date: string; time: string } {
   return { date: iso.slice(0, 10).replaceAll('-', ''), time: iso.slice(11, 19).replaceAll(':', '') };
 }
 
+/**
+ * The SR's SOP Instance UID, derived from the record (so sending or exporting one version again
+ * names the same instance). An SR carrying original identities is another instance than the
+ * de-identified export of the same record, so it gets a UID of its own.
+ */
+export function srSopInstanceUid(
+  input: Pick<SrInput, 'sessionId' | 'scanId' | 'version' | 'sha256' | 'original'>,
+): string {
+  const recordKey = `${input.sessionId}/${input.scanId}@${input.version}:${input.sha256}`;
+  return derivedUid(`${input.original ? 'sr-original' : 'sr'}:${recordKey}`);
+}
+
+/** The patient and study modules: the de-identified image's, or the original ones. */
+function patientAndStudy(input: SrInput): NaturalDataset {
+  const { image, original } = input;
+  if (!original) {
+    // Patient and study come from the de-identified image, so the SR files with it.
+    return {
+      PatientName: image.patient.name,
+      PatientID: image.patient.id,
+      PatientBirthDate: '',
+      PatientSex: image.patient.sex,
+      ...(image.patient.age ? { PatientAge: image.patient.age } : {}),
+      StudyInstanceUID: image.studyInstanceUid,
+      StudyDate: '',
+      StudyTime: '',
+      ReferringPhysicianName: '',
+      StudyID: '',
+      AccessionNumber: '',
+    };
+  }
+  const modules: NaturalDataset = {};
+  const copy = (keyword: string, from: Readonly<Record<string, string>>) => {
+    const value = from[keyword];
+    if (value !== undefined && value !== '') modules[keyword] = value;
+    else if (TYPE_2.has(keyword)) modules[keyword] = '';
+  };
+  for (const keyword of ORIGINAL_PATIENT) copy(keyword, original.patient);
+  modules.StudyInstanceUID = image.studyInstanceUid;
+  for (const keyword of ORIGINAL_STUDY) copy(keyword, original.study);
+  // Original names may hold any script; say so rather than leave the default repertoire.
+  const text = [...Object.values(original.patient), ...Object.values(original.study)].join('');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range itself
+  if (/[^\x00-\x7f]/.test(text)) modules.SpecificCharacterSet = 'ISO_IR 192';
+  return modules;
+}
+
 /** The naturalized dataset of the SR (exposed for tests that look inside without a parser). */
 export function srDataset(input: SrInput): NaturalDataset {
   const { image, content } = input;
   const when = dicomDateTime(input.lockedAtMs);
   const recordKey = `${input.sessionId}/${input.scanId}@${input.version}:${input.sha256}`;
-  const sopInstanceUid = derivedUid(`sr:${recordKey}`);
+  const sopInstanceUid = srSopInstanceUid(input);
   const imageRef = [
     { ReferencedSOPClassUID: image.sopClassUid, ReferencedSOPInstanceUID: image.sopInstanceUid },
   ];
@@ -154,18 +242,7 @@ export function srDataset(input: SrInput): NaturalDataset {
         CodingSchemeResponsibleOrganization: 'cxr-consensus',
       },
     ],
-    // Patient and study come from the de-identified image, so the SR files with it.
-    PatientName: image.patient.name,
-    PatientID: image.patient.id,
-    PatientBirthDate: '',
-    PatientSex: image.patient.sex,
-    ...(image.patient.age ? { PatientAge: image.patient.age } : {}),
-    StudyInstanceUID: image.studyInstanceUid,
-    StudyDate: '',
-    StudyTime: '',
-    ReferringPhysicianName: '',
-    StudyID: '',
-    AccessionNumber: '',
+    ...patientAndStudy(input),
     Modality: 'SR',
     SeriesInstanceUID: derivedUid(`sr-series:${input.sessionId}:${image.studyInstanceUid}`),
     SeriesNumber: '9001',
