@@ -22,6 +22,10 @@ import { type Stores, openStores } from './db/stores.js';
 import { type RegisteredRoute, createHttpApp } from './http/app.js';
 import { type DicomServices, createDicomServices } from './dicom/services.js';
 import { exportRoutes } from './export/export-routes.js';
+import { createExportService } from './export/export-service.js';
+import { DicomWebClient } from './dicomweb/dicomweb-client.js';
+import { type SrPush, pushingLocks, startSrPush } from './pacs/sr-push.js';
+import { pacsPushRoutes } from './http/routes/pacs-push-routes.js';
 import { createAuthGuard } from './http/auth-guard.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { dicomRoutes } from './http/routes/dicom-routes.js';
@@ -190,7 +194,12 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     fanout,
     metrics,
   });
-  const locks = countedLocks(createLockService(rooms, stores.consensus, compactFromLog), metrics);
+  // With a PACS, every lock (HTTP or live panel) queues its SR once committed (R-PUSH-1).
+  let srPush: SrPush | undefined;
+  const locks = pushingLocks(
+    countedLocks(createLockService(rooms, stores.consensus, compactFromLog), metrics),
+    () => srPush,
+  );
   const scanDocs = createScanDocPort(rooms, locks, changeListeners);
   const blind = createBlindStage(rooms, stores.sessions);
 
@@ -249,13 +258,34 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   sessionRoutes(app, { users: stores.users, scans: stores.scans, sessions: stores.sessions, requireUser });
   scanRoutes(app, { scans: stores.scans, sessions: stores.sessions, requireUser, upload });
   blindRoutes(app, { sessions: stores.sessions, users: stores.users, blind, requireUser });
+  srPush = config.pacs
+    ? await startSrPush({
+        outbox: stores.pacsOutbox,
+        exports: createExportService({
+          sessions: stores.sessions,
+          consensus: stores.consensus,
+          scanFiles: stores.scanFiles,
+          blobs: dicom.blobs,
+          users: stores.users,
+        }),
+        // Scans imported from the PACS are referenced by their original identity (R-PUSH-4).
+        origins: { get: async () => undefined },
+        pacs: new DicomWebClient(config.pacs, { timeoutMs: config.dicomWebTimeoutMs }),
+        log,
+        retryMs: config.pacsPushRetryMs,
+        // One attempt is one STOW-RS request, bounded by the timeout; then the lease grace.
+        leaseMs: config.dicomWebTimeoutMs + config.pacsJobLeaseMs,
+      })
+    : undefined;
   lockRoutes(app, {
     sessions: stores.sessions,
     consensus: stores.consensus,
     locks,
     audit: stores.audit,
     requireUser,
+    srPush,
   });
+  pacsPushRoutes(app, { sessions: stores.sessions, audit: stores.audit, requireUser, srPush });
   exportRoutes(app, {
     sessions: stores.sessions,
     consensus: stores.consensus,
@@ -316,6 +346,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      await srPush?.close();
       await realtime.close();
       await yjs.close('RESTARTING', 'server shutting down');
       await writer.drained();

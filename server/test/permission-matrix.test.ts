@@ -230,6 +230,15 @@ const HTTP: readonly HttpRow[] = [
     expect: PANEL_AND_ADMIN,
   },
   {
+    route: 'POST /api/sessions/:sessionId/scans/:scanId/consensus/pacs-push',
+    note: 'no PACS here: 404 pacs_not_configured shows the admin got through',
+    request: (w) => ({
+      method: 'POST',
+      url: `/api/sessions/${w.live}/scans/${w.dicomScan}/consensus/pacs-push`,
+    }),
+    expect: ADMIN_ONLY(404),
+  },
+  {
     route: 'GET /api/sessions/:sessionId/scans/:scanId/audit',
     note: '',
     request: (w) => get(`/api/sessions/${w.live}/scans/${w.dicomScan}/audit`)(),

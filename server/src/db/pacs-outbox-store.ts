@@ -232,11 +232,30 @@ export class PacsOutboxStore {
     return row;
   }
 
-  /** When the earliest pending row falls due (epoch ms), if there is one. */
+  /**
+   * When the earliest pending row can next be claimed (epoch ms), if there is one: its due time,
+   * or the end of the lease another node holds on it.
+   */
   async nextDueAt(): Promise<number | undefined> {
     const row = await this.db
       .selectFrom('pacs_outbox')
-      .select((eb) => eb.fn.min('next_attempt_at').as('due'))
+      .select((eb) =>
+        eb.fn
+          .min(
+            eb
+              .case()
+              .when(
+                eb.and([
+                  eb('lease_until', 'is not', null),
+                  eb('lease_until', '>', eb.ref('next_attempt_at')),
+                ]),
+              )
+              .then(eb.ref('lease_until'))
+              .else(eb.ref('next_attempt_at'))
+              .end(),
+          )
+          .as('due'),
+      )
       .where('state', '=', 'pending')
       .executeTakeFirst();
     return row?.due === null || row?.due === undefined ? undefined : Number(row.due);

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ImportBodySchema } from '../http/routes/blind-routes.js';
 import { UpdateUserSchema } from './access-routes.js';
+import { PacsPushStatusSchema } from '../pacs/sr-push-status.js';
 
 /**
  * The OpenAPI 3.1 document (R-OPS-7), built from the same zod schemas the routes validate with
@@ -287,10 +288,29 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'GET',
     url: '/api/sessions/:sessionId/scans/:scanId/consensus',
     tag: 'consensus',
-    summary: 'The latest locked consensus record',
+    summary: 'The latest locked consensus record, and where its SR push to the PACS stands',
     who: PANEL,
-    ok: { status: 200, description: 'the locked record', schema: LockResponseSchema },
+    ok: {
+      status: 200,
+      description:
+        'the locked record; `pacsPush` null when no PACS is configured or the version is not queued',
+      schema: LockResponseSchema.extend({ pacsPush: PacsPushStatusSchema.nullable() }),
+    },
     errors: { 403: 'off the panel', 404: 'no such session, or not locked' },
+  },
+  {
+    method: 'POST',
+    url: '/api/sessions/:sessionId/scans/:scanId/consensus/pacs-push',
+    tag: 'consensus',
+    summary: 'Send the locked consensus SR to the PACS again (now; attempts kept). No body.',
+    who: 'admins',
+    ok: { status: 202, description: 'queued', schema: z.object({ pacsPush: PacsPushStatusSchema }) },
+    errors: {
+      400: 'validation_failed (a body other than {})',
+      403: 'not an admin',
+      404: 'no such session or scan, not locked, or pacs_not_configured',
+      409: 'already_sent: the PACS acknowledged this version',
+    },
   },
   {
     method: 'GET',

@@ -3,6 +3,7 @@ import type { LockService } from '../../collab/lock.js';
 import type { AuditStore } from '../../db/audit-store.js';
 import type { ConsensusStore, StoredConsensus } from '../../db/consensus-store.js';
 import type { SessionsStore } from '../../db/sessions-store.js';
+import type { SrPush } from '../../pacs/sr-push.js';
 import type { RequireUser } from '../auth-guard.js';
 import { ApiError, forbidden, notFound } from '../errors.js';
 
@@ -16,6 +17,8 @@ export function lockRoutes(
     locks: LockService;
     audit: AuditStore;
     requireUser: RequireUser;
+    /** The SR push to the PACS; undefined when no PACS is configured. */
+    srPush?: Pick<SrPush, 'status'> | undefined;
   },
 ) {
   const body = (c: StoredConsensus) => ({
@@ -61,6 +64,10 @@ export function lockRoutes(
     }
     const record = await deps.consensus.latest({ sessionId, scanId });
     if (!record) throw notFound('consensus (the scan is not locked)');
-    return body(record);
+    // R-PUSH-6: null when no PACS is configured or this version is not queued for it.
+    const pacsPush = deps.srPush
+      ? await deps.srPush.status({ sessionId, scanId, version: record.version })
+      : null;
+    return { ...body(record), pacsPush };
   });
 }
