@@ -17,6 +17,11 @@ export class OrthancProcess {
   readonly dir: string;
   private output = '';
   port = 0;
+  /**
+   * Settings merged over the defaults at the next start (e.g. `LuaScripts` to make it refuse,
+   * `MaximumPatientCount`); change it between a stop and a start to reconfigure the PACS.
+   */
+  extraConfig: Record<string, unknown> = {};
 
   constructor(readonly name: string) {
     if (!fs.existsSync(ORTHANC) || !fs.existsSync(DICOMWEB_PLUGIN)) {
@@ -52,6 +57,7 @@ export class OrthancProcess {
       HttpCompressionEnabled: false,
       Plugins: [DICOMWEB_PLUGIN],
       DicomWeb: { Enable: true, Root: '/dicom-web/' },
+      ...this.extraConfig,
     };
     const file = path.join(this.dir, 'orthanc.json');
     fs.writeFileSync(file, JSON.stringify(config));
