@@ -20,7 +20,7 @@ import { type YjsEndpoint, attachYjsEndpoint } from './collab/ws-endpoint.js';
 import type { Config } from './config.js';
 import { type Stores, openStores } from './db/stores.js';
 import { type RegisteredRoute, createHttpApp } from './http/app.js';
-import { type DicomServices, createDicomServices } from './dicom/services.js';
+import { type DicomServices, dicomServicesFor } from './dicom/services.js';
 import { exportRoutes } from './export/export-routes.js';
 import { createExportService } from './export/export-service.js';
 import { DicomWebClient } from './dicomweb/dicomweb-client.js';
@@ -224,12 +224,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     },
   });
   const requireUser = createAuthGuard(tokens, stores.users);
-  const dicomServices = createDicomServices({
-    dataDir: config.dataDir,
-    files: stores.scanFiles,
-    profile: config.deidProfile,
-    log,
-  });
+  const dicomServices = dicomServicesFor(config, stores, log);
   const dicom: DicomServices = {
     ...dicomServices,
     importer: countedImporter(dicomServices.importer, metrics),
@@ -265,7 +260,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
           sessions: stores.sessions,
           consensus: stores.consensus,
           scanFiles: stores.scanFiles,
-          blobs: dicom.blobs,
+          blobs: dicom.images,
           users: stores.users,
         }),
         // Scans imported from the PACS are referenced by their original identity (R-PUSH-4).
@@ -290,7 +285,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     sessions: stores.sessions,
     consensus: stores.consensus,
     scanFiles: stores.scanFiles,
-    blobs: dicom.blobs,
+    blobs: dicom.images,
     users: stores.users,
     requireUser,
   });

@@ -10,7 +10,7 @@ import {
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import { openStores } from '../db/stores.js';
-import { BlobStore } from '../dicom/blob-store.js';
+import { dicomServicesFor } from '../dicom/services.js';
 import { createExportService } from '../export/export-service.js';
 
 export const EXPORT_FORMATS = ['vindr', 'coco', 'sr'] as const;
@@ -84,7 +84,7 @@ export async function runExport(
       sessions: stores.sessions,
       consensus: stores.consensus,
       scanFiles: stores.scanFiles,
-      blobs: new BlobStore(path.join(config.dataDir, 'dicom')),
+      blobs: dicomServicesFor(config, stores).images,
       users: stores.users,
     });
     const set = await service.exportSet(options.sessionId);

@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { openStores } from '../db/stores.js';
 import type { ImportRejection } from '../dicom/import-service.js';
 import { DEFAULT_IMPORT_CONCURRENCY, importMany } from '../dicom/import-many.js';
-import { createDicomServices } from '../dicom/services.js';
+import { dicomServicesFor } from '../dicom/services.js';
 
 export interface ImportSummary {
   imported: string[];
@@ -62,11 +62,7 @@ export async function runImport(
     sqliteFile: path.join(config.dataDir, 'cxr.sqlite'),
     ...(config.databaseSchema ? { pgSchema: config.databaseSchema } : {}),
   });
-  const { importer } = createDicomServices({
-    dataDir: config.dataDir,
-    files: stores.scanFiles,
-    profile: config.deidProfile,
-  });
+  const { importer } = dicomServicesFor(config, stores);
   // The bar draws only on a terminal; piped output gets the summary alone.
   const bar = new SingleBar({
     format: '{bar} {value}/{total} files | {imported} imported, {duplicates} duplicates, {rejected} rejected',

@@ -222,6 +222,19 @@ function migrations(dialect: DialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0006_archived_images': {
+      // With IMAGE_STORE=dicomweb (R-IMG-*): the de-identified UIDs the archive files each stored
+      // image under, so any node can retrieve it by WADO-RS from its hash.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('archived_images')
+          .addColumn('sha256', 'text', (c) => c.primaryKey())
+          .addColumn('study_uid', 'text', (c) => c.notNull())
+          .addColumn('series_uid', 'text', (c) => c.notNull())
+          .addColumn('sop_uid', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
     '0008_pacs_outbox': {
       // The SR push outbox (R-PUSH-*): one row per locked consensus version going to the PACS,
       // and the time pushing began, so locks made before a PACS was configured are never sent.

@@ -133,6 +133,14 @@ export interface PacsOutboxMetaTable {
   value: string;
 }
 
+/** Where the DICOMweb archive filed each stored image (IMAGE_STORE=dicomweb). */
+export interface ArchivedImagesTable {
+  sha256: string;
+  study_uid: string;
+  series_uid: string;
+  sop_uid: string;
+}
+
 export interface Database {
   users: UsersTable;
   scans: ScansTable;
@@ -143,6 +151,7 @@ export interface Database {
   doc_snapshots: DocSnapshotsTable;
   consensus_records: ConsensusRecordsTable;
   scan_files: ScanFilesTable;
+  archived_images: ArchivedImagesTable;
   pacs_outbox: PacsOutboxTable;
   pacs_outbox_meta: PacsOutboxMetaTable;
 }

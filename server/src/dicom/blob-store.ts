@@ -55,6 +55,7 @@ export class BlobStore {
       return {
         sha256,
         bytes,
+        tempPath: tmp,
         discard,
         commit: async () => {
           await fs.promises.mkdir(path.dirname(target), { recursive: true });
@@ -115,6 +116,8 @@ export class BlobStore {
 export interface Staged {
   readonly sha256: string;
   readonly bytes: number;
+  /** Where the bytes wait until commit (read by an archive store for the file's UIDs). */
+  readonly tempPath: string;
   commit(): Promise<void>;
   discard(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { Result } from '@cxr/shared';
 import type { BlobStore } from './blob-store.js';
+import type { ImageStore } from './image-store.js';
 import type { DicomError } from './errors.js';
 
 /** Renders a derived file (thumbnail, preview) from a stored DICOM file's bytes. */
@@ -14,7 +15,7 @@ export class DerivedFileCache {
   private readonly inFlight = new Map<string, Promise<Result<string, DicomError>>>();
 
   constructor(
-    private readonly dicom: BlobStore,
+    private readonly dicom: Pick<ImageStore, 'read'>,
     private readonly store: BlobStore,
     private readonly render: Renderer,
   ) {}

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { Result } from '@cxr/shared';
 import type { Logger } from 'pino';
 import type { NewScanFile, ScanFile, ScanFilesStore } from '../db/scan-files-store.js';
-import type { BlobStore, Staged } from './blob-store.js';
+import type { Staged } from './blob-store.js';
+import { type ImageStore, ImageStoreError } from './image-store.js';
 import { createFrameDecoders, type FrameDecoders } from './codecs/frame-decoders.js';
 import { decodePixels } from './decode.js';
 import { type DeidProfile, deidentifyParsed } from './deidentify.js';
@@ -15,8 +16,8 @@ import { createUidMapper } from './uid-mapper.js';
 
 /** Why an import was refused: a library error (400/413/415/422) or an id clash (409). */
 export interface ImportRejection {
-  readonly code: DicomErrorCode | 'conflict';
-  readonly status: 400 | 409 | 413 | 415 | 422;
+  readonly code: DicomErrorCode | 'conflict' | 'store_unavailable';
+  readonly status: 400 | 409 | 413 | 415 | 422 | 503;
   readonly message: string;
 }
 
@@ -63,7 +64,7 @@ export interface DicomImporter {
 
 export interface ImporterDeps {
   readonly files: ScanFilesStore;
-  readonly blobs: BlobStore;
+  readonly blobs: Pick<ImageStore, 'stage' | 'hash' | 'remove'>;
   readonly uidKey: Uint8Array;
   readonly profile: DeidProfile;
   readonly log?: Logger | undefined;
@@ -109,7 +110,15 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
       if (existing?.sha256 === staged.sha256) return { ok: true, value: answer(existing, true) };
       if (existing) return conflict(`scan ${scanId} already exists with different content`);
 
-      await staged.commit();
+      try {
+        await staged.commit();
+      } catch (error) {
+        // The archive did not take the file: nothing is stored and no row is written (R-IMG-1).
+        if (error instanceof ImageStoreError) {
+          return { ok: false, error: { code: 'store_unavailable', status: 503, message: error.message } };
+        }
+        throw error;
+      }
       committed = true;
       const outcome = await deps.files.insert(scanFileRow(scanId, info, staged, input));
       if (outcome.kind === 'inserted') {

@@ -14,7 +14,7 @@ import type { ConsensusStore } from '../db/consensus-store.js';
 import type { ScanFilesStore } from '../db/scan-files-store.js';
 import type { SessionsStore } from '../db/sessions-store.js';
 import type { UsersStore } from '../db/users-store.js';
-import type { BlobStore } from '../dicom/blob-store.js';
+import type { ImageStore } from '../dicom/image-store.js';
 import { type ImageRefs, readImageRefs } from './image-refs.js';
 import { type OriginalModules, srSopInstanceUid, writeSr } from './sr-writer.js';
 
@@ -22,7 +22,7 @@ export interface ExportDeps {
   readonly sessions: SessionsStore;
   readonly consensus: ConsensusStore;
   readonly scanFiles: ScanFilesStore;
-  readonly blobs: BlobStore;
+  readonly blobs: Pick<ImageStore, 'read'>;
   readonly users: UsersStore;
 }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { ImageStoreError } from '../dicom/image-store.js';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -44,6 +45,11 @@ export async function createHttpApp(options: AppOptions): Promise<FastifyInstanc
   await registerSecurity(app, { corsOrigins: options.corsOrigins ?? [] });
 
   app.setErrorHandler((error, req, reply) => {
+    if (error instanceof ImageStoreError) {
+      if (error.status === 503) void reply.header('retry-after', '5');
+      void reply.status(error.status).send({ error: { code: error.code, message: error.message } });
+      return;
+    }
     if (error instanceof ApiError) {
       void reply.status(error.status).send({
         error: {

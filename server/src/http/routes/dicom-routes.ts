@@ -61,7 +61,9 @@ export async function dicomRoutes(app: FastifyInstance, deps: DicomRouteDeps) {
     const range = ifRangeAllows(header(req, 'if-range'), etag)
       ? answerRange(header(req, 'range'), file.bytes)
       : { kind: 'full' as const };
-    const path = deps.dicom.blobs.pathFor(file.sha256);
+    // Found (or fetched from the archive) before any header is sent: a missing image is a 404
+    // and an unreachable archive a 503, never a stream that fails after a 200 (R-IMG-3).
+    const path = await deps.dicom.images.localPath(file.sha256);
     void reply.type('application/dicom');
     switch (range.kind) {
       case 'full':
