@@ -293,6 +293,10 @@ export async function migrate(
     db,
     provider: new StaticProvider(dialect),
     ...(schema ? { migrationTableSchema: schema } : {}),
+    // Migrations land from several branches at once (0008 before 0007): a database that already
+    // ran a later one still takes an earlier one. Each touches only its own tables, so their
+    // order between each other does not matter.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await (upTo ? migrator.migrateTo(upTo) : migrator.migrateToLatest());
   const failed = results?.find((r) => r.status === 'Error');

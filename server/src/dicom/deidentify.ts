@@ -43,6 +43,34 @@ export interface DeidentifyOptions extends ParseLimits {
    * needed only for a file without SOP Instance UID, and hashed here if absent.
    */
   sourceSha256?: string | undefined;
+  /**
+   * Write Study/Series UIDs (and the SOP Class/Instance UIDs) into the dataset when the profile
+   * or the source left them out: a DICOMweb archive files instances by them and refuses an
+   * instance without them. The values are the ones the SR export derives for such files.
+   */
+  completeUids?: boolean | undefined;
+}
+
+/** The de-identified UIDs of a rebuilt file (what an archive files it under). */
+export interface DeidentifiedUids {
+  readonly studyInstanceUid: string;
+  readonly seriesInstanceUid: string;
+  readonly sopInstanceUid: string;
+}
+
+/** A rebuilt file as consecutive byte ranges, and the UIDs it carries (or that stand for missing ones). */
+export interface Deidentified {
+  readonly parts: Uint8Array[];
+  readonly uids: DeidentifiedUids;
+}
+
+/**
+ * A UID derived from text: `2.25.` + 128 bits of its SHA-256 as a decimal (PS3.5 B.2). The
+ * same formula as export/image-refs.ts `derivedUid`, so a file completed here names the same
+ * Study and Series an SR of an uncompleted copy would.
+ */
+export function derivedUid(text: string): string {
+  return `2.25.${BigInt(`0x${createHash('sha256').update(text).digest('hex').slice(0, 32)}`)}`;
 }
 
 const DEID_METHOD =
@@ -60,6 +88,18 @@ export function deidentify(bytes: Uint8Array, opts: DeidentifyOptions): Result<U
   return { ok: true, value: parts.value.length === 1 ? parts.value[0]! : concat(parts.value) };
 }
 
+/** {@link deidentifyParts} with the UIDs of the result. */
+export function deidentifyWithUids(
+  bytes: Uint8Array,
+  opts: DeidentifyOptions,
+): Result<Deidentified, DicomError> {
+  const parsed = parseDicomBytes(bytes, opts);
+  if (!parsed.ok) return parsed;
+  const described = describeParsed(parsed.value);
+  if (!described.ok) return described;
+  return deidentifyParsed(parsed.value, described.value, bytes, opts);
+}
+
 /**
  * {@link deidentify} as consecutive byte ranges (see writePart10Parts): the pixel data stays a
  * view of `bytes`, so import can hash and write a film without copying it. `bytes` must not
@@ -73,7 +113,8 @@ export function deidentifyParts(
   if (!parsed.ok) return parsed;
   const described = describeParsed(parsed.value);
   if (!described.ok) return described;
-  return deidentifyParsed(parsed.value, described.value, bytes, opts);
+  const out = deidentifyParsed(parsed.value, described.value, bytes, opts);
+  return out.ok ? { ok: true, value: out.value.parts } : out;
 }
 
 /**
@@ -85,12 +126,12 @@ export function deidentifyParsed(
   info: DicomInfo,
   bytes: Uint8Array,
   opts: DeidentifyOptions,
-): Result<Uint8Array[], DicomError> {
+): Result<Deidentified, DicomError> {
   // Accessors throw on values cut short by truncation; those become error values.
   return guardParser(() => rebuild(parsed.dataSet, info, bytes, opts));
 }
 
-function rebuild(ds: DataSet, info: DicomInfo, bytes: Uint8Array, opts: DeidentifyOptions): Uint8Array[] {
+function rebuild(ds: DataSet, info: DicomInfo, bytes: Uint8Array, opts: DeidentifyOptions): Deidentified {
   const bigEndian = info.transferSyntaxUid === EXPLICIT_VR_BE;
   const keep = opts.profile === 'basic' ? BASIC_PROFILE_KEEP : VINDR_KEEP;
   const out: DicomElement[] = [];
@@ -112,11 +153,15 @@ function rebuild(ds: DataSet, info: DicomInfo, bytes: Uint8Array, opts: Deidenti
   const sourceKey =
     originalSop ?? `sha256:${opts.sourceSha256 ?? createHash('sha256').update(bytes).digest('hex')}`;
   const newSop = opts.uidMap(sourceKey);
+  const written = new Map<number, string>();
   if (opts.profile === 'basic') {
     for (const tag of BASIC_PROFILE_REPLACE_UIDS) {
       const uid = cleanUid(ds.string(parserKey(tag)));
       if (tag === TAG.SOPInstanceUID) out.push(uiElement(tag, newSop));
-      else if (uid) out.push(uiElement(tag, opts.uidMap(uid)));
+      else if (uid) {
+        written.set(tag, opts.uidMap(uid));
+        out.push(uiElement(tag, opts.uidMap(uid)));
+      }
     }
     for (const [tag, vr] of BASIC_PROFILE_EMPTY) out.push({ tag, vr, value: new Uint8Array(0) });
     out.push(stringElement(TAG.PatientIdentityRemoved, 'CS', 'YES'));
@@ -131,8 +176,20 @@ function rebuild(ds: DataSet, info: DicomInfo, bytes: Uint8Array, opts: Deidenti
     });
   }
   const sopClassUid = cleanUid(ds.string(parserKey(TAG.SOPClassUID))) ?? DX_FOR_PRESENTATION;
+  const studyInstanceUid = written.get(TAG.StudyInstanceUID) ?? derivedUid(`study:${newSop}`);
+  const seriesInstanceUid = written.get(TAG.SeriesInstanceUID) ?? derivedUid(`series:${newSop}`);
+  if (opts.completeUids) {
+    const present = new Set(out.map((el) => el.tag));
+    if (!present.has(TAG.SOPClassUID)) out.push(uiElement(TAG.SOPClassUID, sopClassUid));
+    if (!present.has(TAG.SOPInstanceUID)) out.push(uiElement(TAG.SOPInstanceUID, newSop));
+    if (!present.has(TAG.StudyInstanceUID)) out.push(uiElement(TAG.StudyInstanceUID, studyInstanceUid));
+    if (!present.has(TAG.SeriesInstanceUID)) out.push(uiElement(TAG.SeriesInstanceUID, seriesInstanceUid));
+  }
   const transferSyntaxUid = info.encapsulated ? info.transferSyntaxUid : EXPLICIT_VR_LE;
-  return writePart10Parts({ sopClassUid, sopInstanceUid: newSop, transferSyntaxUid }, out);
+  return {
+    parts: writePart10Parts({ sopClassUid, sopInstanceUid: newSop, transferSyntaxUid }, out),
+    uids: { studyInstanceUid, seriesInstanceUid, sopInstanceUid: newSop },
+  };
 }
 
 /** A kept attribute re-encoded little endian with an explicit VR; LUT sequence items filtered. */

@@ -64,7 +64,7 @@ export interface DicomImporter {
 
 export interface ImporterDeps {
   readonly files: ScanFilesStore;
-  readonly blobs: Pick<ImageStore, 'stage' | 'hash' | 'remove'>;
+  readonly blobs: Pick<ImageStore, 'kind' | 'stage' | 'hash' | 'remove'>;
   readonly uidKey: Uint8Array;
   readonly profile: DeidProfile;
   readonly log?: Logger | undefined;
@@ -155,6 +155,9 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
       profile: deps.profile,
       uidMap,
       sourceSha256,
+      // A DICOMweb archive files instances by Study/Series UID and refuses one without them
+      // (the VinDr profile keeps none): written in then, with the values the SR would derive.
+      completeUids: deps.blobs.kind === 'dicomweb',
     });
     if (!deid.ok) return deid;
     if (inspected.value.encapsulated) {
@@ -164,7 +167,7 @@ export function createDicomImporter(deps: ImporterDeps): DicomImporter {
       const decoded = await decodePixels(bytes, { decoders });
       if (!decoded.ok) return decoded;
     }
-    return { ok: true, value: { info: inspected.value, parts: deid.value } };
+    return { ok: true, value: { info: inspected.value, parts: deid.value.parts } };
   }
 
   function scanFileRow(scanId: string, info: DicomInfo, staged: Staged, input: ImportInput): NewScanFile {
