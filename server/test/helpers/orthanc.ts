@@ -37,6 +37,13 @@ export class OrthancProcess {
     return `http://127.0.0.1:${this.port}/dicom-web`;
   }
 
+  /** The running process's pid (benchmarks read its CPU time from /proc). */
+  get pid(): number {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('Orthanc is not running');
+    return pid;
+  }
+
   /** Orthanc's own REST API root. */
   get restUrl(): string {
     return `http://127.0.0.1:${this.port}`;
