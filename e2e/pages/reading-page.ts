@@ -54,10 +54,16 @@ export class ReadingPage {
     member: { token: string; user: Record<string, unknown> },
   ): Promise<{ context: BrowserContext; page: Page; reading: ReadingPage }> {
     const context = await browser.newContext();
-    await context.addInitScript((auth) => sessionStorage.setItem('cxr.auth', JSON.stringify(auth)), {
-      token: member.token,
-      user: member.user,
-    });
+    // about:blank (the new page before its first navigation) has no storage of its own.
+    await context.addInitScript(
+      (auth) => {
+        if (location.protocol.startsWith('http')) sessionStorage.setItem('cxr.auth', JSON.stringify(auth));
+      },
+      {
+        token: member.token,
+        user: member.user,
+      },
+    );
     const page = await context.newPage();
     return { context, page, reading: new ReadingPage(page) };
   }

@@ -238,7 +238,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     maxUploadBytes: config.maxUploadBytes,
     maxUploadFiles: config.maxUploadFiles,
   });
-  healthRoutes(app);
+  healthRoutes(app, { livePanel: () => realtimeRef !== undefined });
   openApiRoutes(app, SERVER_VERSION);
   const throttle = new LoginThrottle(
     {

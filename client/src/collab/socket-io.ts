@@ -5,16 +5,16 @@ import type { ChannelSocket } from './panel-channel.js';
 const PROBE_INTERVAL_MS = 10_000;
 
 /**
- * Whether the server has a socket.io endpoint, without opening a socket: engine.io answers a
- * request without a transport with 400 `{"code":0,"message":"Transport unknown"}` and creates
- * no session; a server without the live panel answers 404 or its single-page fallback.
+ * Whether the server serves the live panel, without opening a socket: `/api/health` says so
+ * (`live`). Asking engine.io itself would fail on every visit (it answers a plain request with
+ * 400), and a server without the panel answers `live: false`, 404 or its single-page fallback.
  */
 async function liveEndpointExists(): Promise<boolean> {
   try {
-    const response = await fetch('/socket.io/?EIO=4', { cache: 'no-store' });
-    if (response.status !== 400) return false;
+    const response = await fetch('/api/health', { cache: 'no-store' });
+    if (!response.ok) return false;
     const body: unknown = await response.json().catch(() => undefined);
-    return typeof body === 'object' && body !== null && typeof Reflect.get(body, 'code') === 'number';
+    return typeof body === 'object' && body !== null && Reflect.get(body, 'live') === true;
   } catch {
     // Network down: let socket.io try and report it through its own backoff.
     return true;

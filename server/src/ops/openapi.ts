@@ -84,7 +84,11 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'The process is alive',
     who: 'anyone',
     public: true,
-    ok: { status: 200, description: 'alive', schema: z.object({ status: z.literal('ok') }) },
+    ok: {
+      status: 200,
+      description: 'alive; `live`: the socket.io live panel is served',
+      schema: z.object({ status: z.literal('ok'), live: z.boolean() }),
+    },
   },
   {
     method: 'GET',
