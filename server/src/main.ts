@@ -29,6 +29,7 @@ import { pacsPushRoutes } from './http/routes/pacs-push-routes.js';
 import { createAuthGuard } from './http/auth-guard.js';
 import { authRoutes } from './http/routes/auth-routes.js';
 import { dicomRoutes } from './http/routes/dicom-routes.js';
+import { pacsRoutes } from './http/routes/pacs-routes.js';
 import { healthRoutes } from './http/routes/health-routes.js';
 import { blindRoutes } from './http/routes/blind-routes.js';
 import { lockRoutes } from './http/routes/lock-routes.js';
@@ -46,6 +47,7 @@ import { openApiRoutes } from './ops/openapi.js';
 import { accessRoutes } from './ops/access-routes.js';
 import { LoginThrottle } from './ops/login-throttle.js';
 import { originPolicy } from './http/plugins/security.js';
+import { startPacsImports } from './pacs/import-jobs.js';
 
 /**
  * WebSocket upgrades for paths nobody serves are answered 404 and closed: left open, they hold
@@ -264,7 +266,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
           users: stores.users,
         }),
         // Scans imported from the PACS are referenced by their original identity (R-PUSH-4).
-        origins: { get: async () => undefined },
+        origins: stores.pacsOrigins,
         pacs: new DicomWebClient(config.pacs, { timeoutMs: config.dicomWebTimeoutMs }),
         log,
         retryMs: config.pacsPushRetryMs,
@@ -281,6 +283,30 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     srPush,
   });
   pacsPushRoutes(app, { sessions: stores.sessions, audit: stores.audit, requireUser, srPush });
+  // Import from the PACS (R-PACS-*): a worker per node; jobs are leased, so any node resumes them.
+  const pacsClient = config.pacs
+    ? new DicomWebClient(config.pacs, { timeoutMs: config.dicomWebTimeoutMs })
+    : undefined;
+  const pacsImports = pacsClient
+    ? startPacsImports({
+        store: stores.pacsImports,
+        origins: stores.pacsOrigins,
+        sessions: stores.sessions,
+        importer: dicom.importer,
+        pacs: pacsClient,
+        log,
+        // One instance is a WADO-RS retrieve and an import, each bounded by the timeout.
+        leaseMs: 2 * config.dicomWebTimeoutMs + config.pacsJobLeaseMs,
+        retryMs: config.pacsPushRetryMs,
+      })
+    : undefined;
+  pacsRoutes(app, {
+    sessions: stores.sessions,
+    imports: stores.pacsImports,
+    requireUser,
+    pacs: pacsClient,
+    runner: pacsImports,
+  });
   exportRoutes(app, {
     sessions: stores.sessions,
     consensus: stores.consensus,
@@ -342,6 +368,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const close = () => {
     closing ??= (async () => {
       await srPush?.close();
+      await pacsImports?.stop();
       await realtime.close();
       await yjs.close('RESTARTING', 'server shutting down');
       await writer.drained();

@@ -239,6 +239,28 @@ const HTTP: readonly HttpRow[] = [
     expect: ADMIN_ONLY(404),
   },
   {
+    route: 'GET /api/pacs/studies',
+    note: 'R-PACS-1: no PACS here: 404 pacs_not_configured shows admins and moderators got through',
+    request: get('/api/pacs/studies?PatientID=X'),
+    expect: CREATORS(404),
+  },
+  {
+    route: 'POST /api/pacs/imports',
+    note: 'R-PACS-3: into a session only its moderator or an admin; 404 pacs_not_configured past the check',
+    request: (w) => ({
+      method: 'POST',
+      url: '/api/pacs/imports',
+      body: { studyInstanceUids: ['1.2.3'], sessionId: w.live },
+    }),
+    expect: { ...CREATORS(404), otherModerator: 403 },
+  },
+  {
+    route: 'GET /api/pacs/imports/:id',
+    note: 'R-PACS-5: no such job (and another user’s is not found either)',
+    request: get('/api/pacs/imports/no-such-job'),
+    expect: CREATORS(404),
+  },
+  {
     route: 'GET /api/sessions/:sessionId/scans/:scanId/audit',
     note: '',
     request: (w) => get(`/api/sessions/${w.live}/scans/${w.dicomScan}/audit`)(),

@@ -235,6 +235,57 @@ function migrations(dialect: DialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0007_pacs_imports': {
+      // Import jobs from the PACS (R-PACS-*): the job, one row per instance it found, and the
+      // original identity of each scan imported that way (kept for the SR push, R-PUSH-4;
+      // readable by no API).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('pacs_imports')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('created_by', 'text')
+          .addColumn('session_id', 'text')
+          .addColumn('study_uids', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('listed', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_error', 'text')
+          .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_until', 'bigint')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('finished_at', 'text')
+          .execute();
+        await db.schema
+          .createIndex('pacs_imports_due')
+          .on('pacs_imports')
+          .columns(['state', 'next_attempt_at'])
+          .execute();
+        await db.schema
+          .createTable('pacs_import_items')
+          .addColumn('job_id', 'text', (c) => c.notNull())
+          .addColumn('position', 'integer', (c) => c.notNull())
+          .addColumn('study_uid', 'text', (c) => c.notNull())
+          .addColumn('series_uid', 'text')
+          .addColumn('sop_uid', 'text')
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('scan_id', 'text')
+          .addColumn('error_code', 'text')
+          .addColumn('error_message', 'text')
+          .addPrimaryKeyConstraint('pacs_import_items_pk', ['job_id', 'position'])
+          .execute();
+        await db.schema
+          .createTable('pacs_origins')
+          .addColumn('scan_id', 'text', (c) => c.primaryKey())
+          .addColumn('study_uid', 'text', (c) => c.notNull())
+          .addColumn('series_uid', 'text', (c) => c.notNull())
+          .addColumn('sop_uid', 'text', (c) => c.notNull())
+          .addColumn('sop_class_uid', 'text', (c) => c.notNull())
+          .addColumn('patient', 'text', (c) => c.notNull())
+          .addColumn('study', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
     '0008_pacs_outbox': {
       // The SR push outbox (R-PUSH-*): one row per locked consensus version going to the PACS,
       // and the time pushing began, so locks made before a PACS was configured are never sent.

@@ -141,6 +141,56 @@ export interface ArchivedImagesTable {
   sop_uid: string;
 }
 
+/** A PACS import job (R-PACS-*). `study_uids` is a JSON array; times in ms are bigint. */
+export interface PacsImportsTable {
+  id: string;
+  created_by: string | null;
+  session_id: string | null;
+  study_uids: string;
+  /** queued | running | done | failed */
+  state: string;
+  /** 1 once every study's instances are listed in pacs_import_items. */
+  listed: number;
+  /** Passes that stopped because the PACS or the image store was away. */
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+/**
+ * One instance of a job (or, with `sop_uid` null, a study that could not be listed). `state`:
+ * pending | done | failed.
+ */
+export interface PacsImportItemsTable {
+  job_id: string;
+  position: number;
+  study_uid: string;
+  series_uid: string | null;
+  sop_uid: string | null;
+  state: string;
+  scan_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+/**
+ * The original identity of a scan imported from the PACS: UIDs and the patient and study
+ * modules (JSON by keyword). Only the SR push reads it (R-PUSH-4); no API answers it.
+ */
+export interface PacsOriginsTable {
+  scan_id: string;
+  study_uid: string;
+  series_uid: string;
+  sop_uid: string;
+  sop_class_uid: string;
+  patient: string;
+  study: string;
+}
+
 export interface Database {
   users: UsersTable;
   scans: ScansTable;
@@ -153,5 +203,8 @@ export interface Database {
   scan_files: ScanFilesTable;
   archived_images: ArchivedImagesTable;
   pacs_outbox: PacsOutboxTable;
+  pacs_imports: PacsImportsTable;
+  pacs_import_items: PacsImportItemsTable;
+  pacs_origins: PacsOriginsTable;
   pacs_outbox_meta: PacsOutboxMetaTable;
 }

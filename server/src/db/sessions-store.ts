@@ -195,6 +195,40 @@ export class SessionsStore {
     return row && { mode: SessionModeSchema.parse(row.mode), stage: SessionStageSchema.parse(row.stage) };
   }
 
+  /**
+   * Appends scans to a session's worklist (a PACS import into it, R-PACS-4), after its last;
+   * scans already in it stay where they are. Returns the ids actually added.
+   */
+  async addScans(sessionId: string, scanIds: readonly string[]): Promise<string[]> {
+    if (scanIds.length === 0) return [];
+    return this.db.transaction().execute(async (tx) => {
+      const present = await tx
+        .selectFrom('session_scans')
+        .select(['scan_id', 'position'])
+        .where('session_id', '=', sessionId)
+        .execute();
+      const have = new Set(present.map((r) => r.scan_id));
+      const fresh = [...new Set(scanIds)].filter((id) => !have.has(id));
+      if (fresh.length === 0) return [];
+      let next = present.reduce((max, r) => Math.max(max, Number(r.position)), -1) + 1;
+      await tx
+        .insertInto('session_scans')
+        .values(
+          fresh.map((scanId) => ({
+            session_id: sessionId,
+            scan_id: scanId,
+            position: next++,
+            locked: 0,
+            lock_version: 0,
+          })),
+        )
+        // Two imports adding the same scan at once: the first one's row stands.
+        .onConflict((c) => c.columns(['session_id', 'scan_id']).doNothing())
+        .execute();
+      return fresh;
+    });
+  }
+
   async exists(sessionId: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('sessions')

@@ -3,6 +3,8 @@ import { ConsensusStore } from './consensus-store.js';
 import { type Db, type DbOptions, openDb } from './database.js';
 import { DocStore } from './doc-store.js';
 import { migrate } from './migrations.js';
+import { PacsImportsStore } from './pacs-imports-store.js';
+import { PacsOriginsStore } from './pacs-origins-store.js';
 import { PacsOutboxStore } from './pacs-outbox-store.js';
 import { ScanFilesStore } from './scan-files-store.js';
 import { ScansStore } from './scans-store.js';
@@ -23,6 +25,10 @@ export interface Stores {
   readonly audit: AuditStore;
   /** Locked consensus versions whose DICOM SR goes to the PACS (R-PUSH-*). */
   readonly pacsOutbox: PacsOutboxStore;
+  /** Import jobs from the PACS and their instances (R-PACS-*). */
+  readonly pacsImports: PacsImportsStore;
+  /** Original identities of scans imported from the PACS; read only by the SR push. */
+  readonly pacsOrigins: PacsOriginsStore;
 }
 
 export async function openStores(options: DbOptions): Promise<Stores> {
@@ -45,5 +51,7 @@ export async function openStores(options: DbOptions): Promise<Stores> {
     consensus: new ConsensusStore(db.kysely, docs),
     audit,
     pacsOutbox: new PacsOutboxStore(db.kysely),
+    pacsImports: new PacsImportsStore(db.kysely),
+    pacsOrigins: new PacsOriginsStore(db.kysely),
   };
 }

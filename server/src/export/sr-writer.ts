@@ -28,14 +28,14 @@ export interface OriginalModules {
 }
 
 /** The attributes taken from `OriginalModules`; anything else there is ignored. */
-const ORIGINAL_PATIENT = [
+export const ORIGINAL_PATIENT = [
   'PatientName',
   'PatientID',
   'PatientBirthDate',
   'PatientSex',
   'PatientAge',
 ] as const;
-const ORIGINAL_STUDY = [
+export const ORIGINAL_STUDY = [
   'StudyDate',
   'StudyTime',
   'AccessionNumber',

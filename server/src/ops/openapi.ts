@@ -11,6 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ImportBodySchema } from '../http/routes/blind-routes.js';
 import { UpdateUserSchema } from './access-routes.js';
+import { PacsImportRequestSchema, PacsStudiesSchema } from '../http/routes/pacs-routes.js';
+import { PacsImportViewSchema } from '../pacs/import-view.js';
 import { PacsPushStatusSchema } from '../pacs/sr-push-status.js';
 
 /**
@@ -315,6 +317,56 @@ export const OPERATIONS: readonly Operation[] = [
       404: 'no such session or scan, not locked, or pacs_not_configured',
       409: 'already_sent: the PACS acknowledged this version',
     },
+  },
+  // import from the PACS (R-PACS-*)
+  {
+    method: 'GET',
+    url: '/api/pacs/studies',
+    tag: 'pacs',
+    summary: 'QIDO-RS study search in the PACS, answered as the PACS answers it (patient names included)',
+    who: 'admins, moderators',
+    query: {
+      PatientID: 'exact patient id (or a PACS wildcard)',
+      AccessionNumber: 'accession number',
+      StudyDate: 'YYYYMMDD or a range YYYYMMDD-YYYYMMDD',
+      ModalitiesInStudy: 'one modality code (DX, CR ...)',
+      limit: '1..200, default 50',
+    },
+    ok: { status: 200, description: 'the studies found', schema: PacsStudiesSchema },
+    errors: {
+      400: 'validation_failed',
+      403: 'not an admin or moderator',
+      404: 'pacs_not_configured',
+      502: 'pacs_refused: the PACS refused the query',
+      503: 'pacs_unavailable: the PACS did not answer',
+    },
+  },
+  {
+    method: 'POST',
+    url: '/api/pacs/imports',
+    tag: 'pacs',
+    summary: 'Start a durable import job of whole studies, optionally into a session',
+    who: 'admins, moderators (into a session: its moderator or an admin)',
+    body: PacsImportRequestSchema,
+    ok: {
+      status: 202,
+      description: 'the job id (Location: its progress)',
+      schema: z.object({ id: z.string() }),
+    },
+    errors: {
+      400: 'validation_failed (no UIDs, more than 100, not UIDs)',
+      403: 'not allowed for this user or session',
+      404: 'no such session, or pacs_not_configured',
+    },
+  },
+  {
+    method: 'GET',
+    url: '/api/pacs/imports/:id',
+    tag: 'pacs',
+    summary: 'A PACS import job’s progress, scans and errors',
+    who: 'the job’s creator, admins',
+    ok: { status: 200, description: 'the job', schema: PacsImportViewSchema },
+    errors: { 403: 'not an admin or moderator', 404: 'no such job (or another user’s)' },
   },
   {
     method: 'GET',
