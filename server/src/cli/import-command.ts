@@ -7,6 +7,7 @@ import { openStores } from '../db/stores.js';
 import type { ImportRejection } from '../dicom/import-service.js';
 import { DEFAULT_IMPORT_CONCURRENCY, importMany } from '../dicom/import-many.js';
 import { dicomServicesFor } from '../dicom/services.js';
+import { PacsImportUsageError, formatPacsImport, runPacsImport } from './pacs-import-command.js';
 
 export interface ImportSummary {
   imported: string[];
@@ -27,20 +28,49 @@ export interface ImportSummary {
 export function registerImportCommand(program: Command, loadConfig: () => Config): void {
   program
     .command('import')
-    .description('import DICOM files (folders are walked); prints imported, duplicates and rejected')
-    .argument('<paths...>', 'files or folders')
+    .description(
+      'import DICOM files (folders are walked), or whole studies from the PACS with --pacs; prints imported, duplicates and rejected',
+    )
+    .argument('[paths...]', 'files or folders (not with --pacs)')
     .option('--json', 'print the summary as JSON')
     .option(
       '--concurrency <n>',
       `files imported at once (default ${DEFAULT_IMPORT_CONCURRENCY}: two per core, at most 8)`,
       parsePositiveInt,
     )
-    .action(async (paths: string[], opts: { json?: boolean; concurrency?: number }) => {
-      const config = loadConfig();
-      const summary = await runImport(config, paths, { concurrency: opts.concurrency });
-      console.log(opts.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
-      if (summary.rejected.length > 0) process.exitCode = 1;
-    });
+    .option('--pacs', 'import from the PACS at PACS_URL (QIDO-RS, WADO-RS) instead of files')
+    .option('--study <uids...>', 'with --pacs: the Study Instance UIDs to import')
+    .option('--session <id>', 'with --pacs: add the imported scans to this session')
+    .action(
+      async (
+        paths: string[],
+        opts: { json?: boolean; concurrency?: number; pacs?: boolean; study?: string[]; session?: string },
+      ) => {
+        const config = loadConfig();
+        if (opts.pacs) {
+          if (paths.length > 0) return usage('--pacs imports studies, not files: drop the paths');
+          try {
+            const view = await runPacsImport(config, opts.study ?? [], { sessionId: opts.session });
+            console.log(opts.json ? JSON.stringify(view, null, 2) : formatPacsImport(view));
+            if (view.failed > 0) process.exitCode = 1;
+          } catch (error) {
+            if (error instanceof PacsImportUsageError) return usage(error.message);
+            throw error;
+          }
+          return;
+        }
+        if (opts.study || opts.session) return usage('--study and --session go with --pacs');
+        if (paths.length === 0) return usage('name files or folders to import, or use --pacs');
+        const summary = await runImport(config, paths, { concurrency: opts.concurrency });
+        console.log(opts.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+        if (summary.rejected.length > 0) process.exitCode = 1;
+      },
+    );
+}
+
+function usage(message: string): void {
+  console.error(`cxr import: ${message}`);
+  process.exitCode = 2;
 }
 
 export async function runImport(
