@@ -9,8 +9,8 @@
  *   1. peer: Orthanc's own `POST /instances` of the files (its CPU read from /proc);
  *   2. floor: `sha256sum` over the same files (its CPU from the shell's `times`);
  *   3. retrieve only: WADO-RS of every instance into memory (what the PACS side costs us);
- *   4. import: WADO-RS + the file import service (the PACS import job's per-instance step),
- *      into a fresh SQLite database and local image store.
+ *   4. import: the PACS import job (QIDO-RS listing, WADO-RS, the file import service, the job's
+ *      bookkeeping) into a fresh SQLite database and local image store.
  * Reported: instances/s, our CPU-seconds per GB and the ratios (goal: import CPU <= 2x
  * sha256sum's over the same bytes). Orthanc's own CPU during our retrieve is shown apart: it is
  * the PACS's cost, not ours.
@@ -21,11 +21,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pMap from 'p-map';
+import pino from 'pino';
 import { openStores } from '../server/src/db/stores.js';
 import { DEFAULT_IMPORT_CONCURRENCY } from '../server/src/dicom/import-many.js';
 import { createDicomServices } from '../server/src/dicom/services.js';
 import { makeSyntheticChestDicom } from '../server/src/dicom/synthetic.js';
 import { DicomWebClient, type InstanceRef } from '../server/src/dicomweb/dicomweb-client.js';
+import { startPacsImports } from '../server/src/pacs/import-jobs.js';
 import { OrthancProcess } from '../server/test/helpers/orthanc.js';
 
 const { values } = parseArgs({
@@ -159,22 +161,32 @@ async function main(): Promise<void> {
     const dataDir = fs.mkdtempSync(path.join(root, 'data-'));
     const stores = await openStores({ sqliteFile: path.join(dataDir, 'cxr.sqlite') });
     const { importer } = createDicomServices({ dataDir, files: stores.scanFiles, profile: 'basic' });
+    // The PACS import job itself (what POST /api/pacs/imports and `cxr import --pacs` run).
+    const runner = startPacsImports({
+      store: stores.pacsImports,
+      origins: stores.pacsOrigins,
+      sessions: stores.sessions,
+      importer,
+      pacs: client,
+      log: pino({ level: 'warn' }),
+      leaseMs: 120_000,
+      retryMs: 1000,
+      concurrency: CONCURRENCY,
+      pollMs: 100,
+    });
     try {
       rows.push(
-        await timed('import (retrieve + validate + de-identify + hash + store)', pid, async () => {
-          await pMap(
-            refs,
-            async (ref) => {
-              const result = await importer.importBytes(await client.retrieveInstance(ref), {
-                importedBy: null,
-              });
-              if (!result.ok || result.value.duplicate) throw new Error(`import: ${JSON.stringify(result)}`);
-            },
-            { concurrency: CONCURRENCY },
-          );
+        await timed('import job (retrieve + validate + de-identify + hash + store)', pid, async () => {
+          const id = await runner.enqueue({ createdBy: null, sessionId: null, studyUids: [STUDY] });
+          const job = await runner.settled(id);
+          const items = await stores.pacsImports.items(id);
+          const done = items.filter((i) => i.state === 'done').length;
+          if (job.state !== 'done' || done !== N)
+            throw new Error(`import job: ${job.state}, ${done} of ${N} imported`);
         }),
       );
     } finally {
+      await runner.stop();
       await stores.db.close();
     }
 
