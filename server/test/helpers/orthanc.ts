@@ -96,6 +96,15 @@ export class OrthancProcess {
     await exited;
   }
 
+  /** SIGSTOP: the process holds its connections and answers nothing, as a hung PACS does; `thaw` resumes it. */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Stores Part 10 files through Orthanc's own REST API (`POST /instances`), as a hospital's modality would. */
   async upload(bytes: Uint8Array): Promise<{ ID: string; ParentStudy: string }> {
     const res = await fetch(`${this.restUrl}/instances`, {
