@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Finding, putFinding } from '@cxr/shared';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openStores } from '../src/db/stores.js';
 import { makeSyntheticChest } from '../src/dicom/synthetic.js';
 import { getBytes, uploadDicom } from './helpers/dicom-ingest.js';
 import { ServerProcess } from './helpers/server-process.js';
@@ -216,5 +217,23 @@ describe('backup and restore (SQLite)', () => {
       expect(answer.code).toBe(2);
       expect(answer.out).toContain('pg_dump');
     }
+  }, 60_000);
+  it('R-OPS-5: with IMAGE_STORE=dicomweb a backup says the images are in the archive, and its manifest records where', async () => {
+    const data = tempDir('cxr-backup-archive-');
+    const stores = await openStores({ sqliteFile: path.join(data, 'cxr.sqlite') });
+    await stores.db.close();
+    const out = path.join(tempDir('cxr-backup-out-'), 'b3');
+    const env = {
+      DATA_DIR: data,
+      IMAGE_STORE: 'dicomweb',
+      IMAGE_STORE_URL: 'http://archive.example:8042/dicom-web',
+      DICOM_UID_KEY: 'ef'.repeat(32),
+    };
+    const run = await cli(['backup', out], env);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain('the images are in the archive at http://archive.example:8042/dicom-web');
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.images).toEqual({ store: 'dicomweb', url: 'http://archive.example:8042/dicom-web' });
+    expect(manifest.files.some((f: { path: string }) => f.path.startsWith('dicom'))).toBe(false);
   }, 60_000);
 });

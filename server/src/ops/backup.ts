@@ -24,6 +24,16 @@ const ManifestSchema = z.object({
   format: z.literal(FORMAT),
   version: z.literal(1),
   createdAt: z.string(),
+  /**
+   * Where the images were (R-OPS-5): `local` ones are in `files`; with `dicomweb` they are in
+   * the archive at `url`, which must be backed up on its own. Absent in older backups (local).
+   */
+  images: z
+    .union([
+      z.object({ store: z.literal('local') }),
+      z.object({ store: z.literal('dicomweb'), url: z.string() }),
+    ])
+    .optional(),
   files: z.array(
     z.object({
       // Relative, forward slashes, no `..`: a manifest must not write outside the data directory.
@@ -82,7 +92,7 @@ export interface BackupResult {
 export async function runBackup(
   dataDir: string,
   outDir: string,
-  options: { thumbnails?: boolean } = {},
+  options: { thumbnails?: boolean; archiveUrl?: string | undefined } = {},
 ): Promise<BackupResult> {
   const dbFile = path.join(dataDir, SQLITE_FILE);
   if (!fs.existsSync(dbFile)) throw new BackupError(`no database at ${dbFile}`);
@@ -121,6 +131,7 @@ export async function runBackup(
       format: FORMAT,
       version: 1,
       createdAt: new Date().toISOString(),
+      images: options.archiveUrl ? { store: 'dicomweb', url: options.archiveUrl } : { store: 'local' },
       files,
     };
     fs.writeFileSync(path.join(staging, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
@@ -235,7 +246,17 @@ export function registerBackupCommands(program: Command, loadConfig: () => Confi
       const config = loadConfig();
       if (refusePostgres(config)) return;
       try {
-        const result = await runBackup(config.dataDir, dir, { thumbnails: opts.withThumbnails ?? false });
+        const archiveUrl = config.imageStore.kind === 'dicomweb' ? config.imageStore.peer.url : undefined;
+        const result = await runBackup(config.dataDir, dir, {
+          thumbnails: opts.withThumbnails ?? false,
+          archiveUrl,
+        });
+        if (archiveUrl) {
+          // The images are the archive's: this backup holds the database and secrets only.
+          console.error(
+            `note: IMAGE_STORE=dicomweb: the images are in the archive at ${archiveUrl}, not in this backup; back the archive up with its own tools (the manifest records where they are)`,
+          );
+        }
         const bytes = result.manifest.files.reduce((sum, f) => sum + f.bytes, 0);
         console.log(`backed up ${result.manifest.files.length} files (${bytes} bytes) to ${result.dir}`);
       } catch (error) {
