@@ -1,9 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, BASE_URL, PORT } from './fixtures/env.js';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USERNAME,
+  BASE_URL,
+  PACS_DICOMWEB,
+  PACS_PORT,
+  PACS_REST,
+  PORT,
+} from './fixtures/env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // Only the runner process starts the server; workers load this file too and must not make dirs.
@@ -11,6 +19,30 @@ const dataDir =
   process.env.TEST_WORKER_INDEX === undefined ? mkdtempSync(path.join(tmpdir(), 'cxr-e2e-')) : '';
 // Removed when the runner exits, after it has stopped the server.
 if (dataDir) process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+
+/**
+ * The hospital's PACS for the import spec: a real Orthanc (Debian's `orthanc` and
+ * `orthanc-dicomweb`) as a plain process with its own storage under the run's data directory.
+ */
+const orthancConfig = dataDir ? path.join(dataDir, 'orthanc.json') : '';
+if (orthancConfig) {
+  writeFileSync(
+    orthancConfig,
+    JSON.stringify({
+      Name: 'e2e-pacs',
+      StorageDirectory: path.join(dataDir, 'orthanc'),
+      IndexDirectory: path.join(dataDir, 'orthanc'),
+      HttpPort: PACS_PORT,
+      HttpBindAddress: '127.0.0.1',
+      RemoteAccessAllowed: false,
+      AuthenticationEnabled: false,
+      DicomServerEnabled: false,
+      HttpCompressionEnabled: false,
+      Plugins: ['/usr/share/orthanc/plugins/libOrthancDicomWeb.so'],
+      DicomWeb: { Enable: true, Root: '/dicom-web/' },
+    }),
+  );
+}
 
 /**
  * End-to-end specs in real Chromium (the system one: never downloaded) against a real server
@@ -36,21 +68,32 @@ export default defineConfig({
     },
     trace: 'retain-on-failure',
   },
-  webServer: {
-    command: 'npx vite build client --logLevel warn && npx tsx server/src/cli.ts serve',
-    cwd: root,
-    url: `${BASE_URL}/api/health`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: {
-      PORT: String(PORT),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      ADMIN_USERNAME,
-      ADMIN_PASSWORD,
-      LOG_LEVEL: 'warn',
+  webServer: [
+    {
+      command: `/usr/sbin/Orthanc ${orthancConfig}`,
+      url: `${PACS_REST}/system`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'ignore',
     },
-  },
+    {
+      command: 'npx vite build client --logLevel warn && npx tsx server/src/cli.ts serve',
+      cwd: root,
+      url: `${BASE_URL}/api/health`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: {
+        PORT: String(PORT),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        ADMIN_USERNAME,
+        ADMIN_PASSWORD,
+        LOG_LEVEL: 'warn',
+        PACS_URL: PACS_DICOMWEB,
+      },
+    },
+  ],
 });

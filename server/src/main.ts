@@ -240,7 +240,7 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     maxUploadBytes: config.maxUploadBytes,
     maxUploadFiles: config.maxUploadFiles,
   });
-  healthRoutes(app, { livePanel: () => realtimeRef !== undefined });
+  healthRoutes(app, { livePanel: () => realtimeRef !== undefined, pacs: config.pacs !== undefined });
   openApiRoutes(app, SERVER_VERSION);
   const throttle = new LoginThrottle(
     {

@@ -173,7 +173,11 @@ describe('HTTP API', () => {
     const res = await panel.api.call('GET', '/api/does-not-exist');
     expect(res.status).toBe(404);
     expect(res.body.error?.code).toBe('not_found');
-    expect((await panel.api.call('GET', '/api/health')).body).toEqual({ status: 'ok', live: true });
+    expect((await panel.api.call('GET', '/api/health')).body).toEqual({
+      status: 'ok',
+      live: true,
+      pacs: false,
+    });
   });
 
   it('R-AUTH-3: tokens survive a restart (the signing key is kept in DATA_DIR, owner-only)', async () => {

@@ -7,6 +7,8 @@ import type { Auth } from './auth.js';
 import { ReadingWorkspace } from './ReadingWorkspace.js';
 import { navigate } from './router.js';
 import { Worklist } from './Worklist.js';
+import { PacsPicker } from '../pacs/PacsPicker.js';
+import { pacsConfigured } from '../pacs/pacs-api.js';
 
 const BLIND_STAGE_POLL_MS = 3000;
 
@@ -34,6 +36,20 @@ export function SessionView({
   }, [api, sessionId]);
 
   useEffect(reload, [reload]);
+
+  // "From PACS" is offered to the session's moderator and admins when the server has a PACS.
+  const [pacs, setPacs] = useState(false);
+  const [picking, setPicking] = useState(false);
+  useEffect(() => {
+    let live = true;
+    pacsConfigured(api).then(
+      (yes) => live && setPacs(yes),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [api]);
   // The reveal has no live-panel event: during the blind stage the session is read again every
   // few seconds, so readers move from their private reading to the shared proposals by themselves.
   const blindStage = session?.mode === 'blind' && session.stage === 'blind';
@@ -113,6 +129,13 @@ export function SessionView({
         api={api}
         scans={session.scans}
         currentId={current?.scanId}
+        actions={
+          pacs && (role === 'moderator' || auth.user.role === 'admin') ? (
+            <button type="button" onClick={() => setPicking(true)} data-testid="pacs-open">
+              From PACS…
+            </button>
+          ) : null
+        }
         onOpen={(id) => {
           // Choosing a scan yourself means you stopped following the moderator.
           if (live?.snapshot.following && id !== current?.scanId) setFollowing(false);
@@ -136,6 +159,9 @@ export function SessionView({
       ) : (
         <main className="page centered muted">This session has no scans.</main>
       )}
+      {picking ? (
+        <PacsPicker api={api} sessionId={sessionId} onImported={reload} onClose={() => setPicking(false)} />
+      ) : null}
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import type { SessionScan } from '@cxr/shared';
-import { useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import type { Api } from './api.js';
 
 function Thumbnail({ api, scanId }: { api: Api; scanId: string }) {
@@ -26,15 +26,19 @@ export function Worklist({
   scans,
   currentId,
   onOpen,
+  actions,
 }: {
   api: Api;
   scans: readonly SessionScan[];
   currentId: string | undefined;
   onOpen: (scanId: string) => void;
+  /** Buttons under the heading (the moderator's "From PACS"). */
+  actions?: ReactNode;
 }) {
   return (
     <nav className="worklist" aria-label="Worklist" data-testid="worklist">
       <h2>Worklist</h2>
+      {actions ? <div className="wl-actions">{actions}</div> : null}
       <ol>
         {[...scans]
           .sort((a, b) => a.position - b.position)

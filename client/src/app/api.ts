@@ -68,7 +68,8 @@ export class Api {
     private readonly onUnauthenticated: () => void = () => {},
   ) {}
 
-  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+  /** One JSON request; a failure is an ApiError with the server's code. Feature modules build on it. */
+  async request(method: string, path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';

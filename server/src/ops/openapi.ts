@@ -88,8 +88,8 @@ export const OPERATIONS: readonly Operation[] = [
     public: true,
     ok: {
       status: 200,
-      description: 'alive; `live`: the socket.io live panel is served',
-      schema: z.object({ status: z.literal('ok'), live: z.boolean() }),
+      description: 'alive; `live`: the socket.io live panel is served; `pacs`: a PACS is configured',
+      schema: z.object({ status: z.literal('ok'), live: z.boolean(), pacs: z.boolean() }),
     },
   },
   {
