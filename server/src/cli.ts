@@ -12,6 +12,7 @@ import { createLogger } from './logger.js';
 import { startServer } from './main.js';
 import { registerBackupCommands } from './ops/backup.js';
 import { applyGcTuning } from './ops/gc-tuning.js';
+import { shutdownOnSignal } from './ops/shutdown.js';
 import path from 'node:path';
 
 function loadConfig(overrides: Record<string, string | undefined> = {}): Config {
@@ -35,7 +36,21 @@ program
     const config = loadConfig(opts.demo ? { DEMO_DATA: 'true' } : {});
     const log = createLogger(config.logLevel);
     applyGcTuning({ parallelScavenge: config.gcParallelScavenge });
-    const server = await startServer(config, { log });
+    const starting = startServer(config, { log });
+    // Installed before the server is up: a stop asked for during start-up waits for it, then
+    // runs the same orderly shutdown, instead of killing a half-written demo seed.
+    let started: Awaited<typeof starting> | undefined;
+    const onSignal = shutdownOnSignal({
+      close: async () => (await starting).close(),
+      pending: () => started?.shutdownPending() ?? ['start-up'],
+      timeoutMs: config.shutdownTimeoutMs,
+      log,
+      exit: (code) => process.exit(code),
+    });
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    const server = await starting;
+    started = server;
     if (config.demoData) {
       const logins = await seedDemo(server.stores, log, {
         dataDir: config.dataDir,
@@ -47,26 +62,11 @@ program
     } else {
       console.log(`cxr-consensus is running at ${server.url}`);
     }
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      server
-        .close()
-        .then(() => process.exit(0))
-        .catch((error: unknown) => {
-          log.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        });
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
     // A bug that escapes every handler still ends the process, but never silently.
     process.on('uncaughtException', (error) => {
       log.fatal({ err: error }, 'uncaught exception; exiting');
       process.exit(1);
     });
-    process.on('SIGINT', () => stop('SIGINT'));
   });
 
 program

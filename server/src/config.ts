@@ -130,6 +130,7 @@ const EnvSchema = z.object({
     .optional(),
   PACS_JOB_LEASE_MS: z.coerce.number().int().min(500).default(15_000),
   PACS_PUSH_RETRY_MS: z.coerce.number().int().min(50).default(5_000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export interface Config {
@@ -201,6 +202,8 @@ export interface Config {
   readonly pacsJobLeaseMs: number;
   /** First delay before a failed SR push is tried again (doubled each time, at most an hour). */
   readonly pacsPushRetryMs: number;
+  /** How long a SIGTERM/SIGINT shutdown may take before the process exits non-zero anyway. */
+  readonly shutdownTimeoutMs: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -263,6 +266,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       dicomUidKey: e.DICOM_UID_KEY ? Uint8Array.from(Buffer.from(e.DICOM_UID_KEY, 'hex')) : undefined,
       pacsJobLeaseMs: e.PACS_JOB_LEASE_MS,
       pacsPushRetryMs: e.PACS_PUSH_RETRY_MS,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     },
   };
 }

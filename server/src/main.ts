@@ -48,6 +48,7 @@ import { accessRoutes } from './ops/access-routes.js';
 import { LoginThrottle } from './ops/login-throttle.js';
 import { originPolicy } from './http/plugins/security.js';
 import { startPacsImports } from './pacs/import-jobs.js';
+import { shutdownSteps, stopAccepting } from './ops/shutdown.js';
 
 /**
  * WebSocket upgrades for paths nobody serves are answered 404 and closed: left open, they hold
@@ -97,6 +98,8 @@ export interface RunningServer {
   readonly routes: readonly RegisteredRoute[];
   /** Stops accepting, closes sockets as "restarting", stores what is pending, closes the database. */
   close(): Promise<void>;
+  /** The shutdown steps not yet finished (logged when a stop takes too long). */
+  shutdownPending(): string[];
 }
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -364,20 +367,24 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
 
+  // R-OPS-4: the order matters. Stop listening first, so clients told to reconnect reach another
+  // node behind the entry point, not this one; then close them (4503), then store what they sent.
+  const shutdown = shutdownSteps([
+    ['stop accepting connections', () => stopAccepting(app.server)],
+    ['SR push', () => srPush?.close()],
+    ['PACS imports', () => pacsImports?.stop()],
+    ['live panel (socket.io)', () => realtime.close()],
+    ['Yjs connections', () => yjs.close('RESTARTING', 'server restarting')],
+    ['accepted updates', () => writer.drained()],
+    ['writer thread', () => writerThread?.close()],
+    ['rooms', () => rooms.destroy()],
+    ['fan-out', () => fanout?.close()],
+    ['HTTP server', () => app.close()],
+    ['database', () => stores.db.close()],
+  ]);
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= (async () => {
-      await srPush?.close();
-      await pacsImports?.stop();
-      await realtime.close();
-      await yjs.close('RESTARTING', 'server shutting down');
-      await writer.drained();
-      await writerThread?.close();
-      rooms.destroy();
-      await fanout?.close();
-      await app.close();
-      await stores.db.close();
-    })();
+    closing ??= shutdown.run();
     return closing;
   };
 
@@ -399,5 +406,6 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     metrics,
     routes,
     close,
+    shutdownPending: () => shutdown.pending(),
   };
 }

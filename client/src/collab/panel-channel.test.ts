@@ -283,6 +283,23 @@ describe('PanelChannel', () => {
     expect(socket.connected).toBe(false);
   });
 
+  it('R-OPS-4: a node that announces its restart is reconnected to, with the reason shown until then', () => {
+    const socket = new FakeSocket();
+    const channel = new PanelChannel(socket);
+    socket.connect();
+    socket.push('server:restarting', { code: 4503, reason: 'server restarting' });
+    socket.drop('transport close');
+    expect(channel.getSnapshot()).toMatchObject({
+      state: 'reconnecting',
+      error: { code: 'restarting', message: 'the server is restarting; reconnecting' },
+    });
+    socket.connect();
+    expect(channel.getSnapshot()).toMatchObject({ state: 'connected', error: undefined });
+    // A later plain drop is not a restart.
+    socket.drop('transport close');
+    expect(channel.getSnapshot()).toMatchObject({ state: 'reconnecting', error: undefined });
+  });
+
   it('stops on a refused handshake with the server reason', () => {
     const socket = new FakeSocket();
     const channel = new PanelChannel(socket);

@@ -87,6 +87,7 @@ const DecidedPayload = z.object({
 const LockedPayload = z.object({ scanId: z.string(), version: z.number(), sha256: z.string() });
 const UnlockedPayload = z.object({ scanId: z.string(), version: z.number(), reason: z.string() });
 const RevokedPayload = z.object({ code: z.string(), message: z.string() });
+const RestartingPayload = z.object({ code: z.number(), reason: z.string() });
 
 /** Client-made command ids make retries idempotent on the server. */
 export function newCommandId(): string {
@@ -134,6 +135,8 @@ export class PanelChannel {
   /** Set on (re)connect: a follower catches up with the moderator once presence arrives. */
   private catchUp = false;
   private revoked: AckError | undefined;
+  /** Set by `server:restarting`, cleared on the next connect. */
+  private restarting = false;
 
   constructor(
     private readonly socket: ChannelSocket,
@@ -176,6 +179,13 @@ export class PanelChannel {
         this.revoked = { code: v.code, message: v.message };
         this.socket.disconnect();
         this.set({ state: 'stopped', error: this.revoked, members: [] });
+      }),
+    );
+    // The node is stopping (R-OPS-4): socket.io reconnects by itself once the transport closes;
+    // until then say why the panel is away rather than show a bare "reconnecting".
+    socket.on('server:restarting', (p) =>
+      this.parsed(RestartingPayload, p, () => {
+        this.restarting = true;
       }),
     );
     if (socket.connected) this.onConnect();
@@ -321,6 +331,7 @@ export class PanelChannel {
    */
   private onConnect(): void {
     this.catchUp = true;
+    this.restarting = false;
     this.set({ state: 'connected', error: undefined, connects: this.snapshot.connects + 1 });
     void this.command('follow:set', { following: this.snapshot.following }, AckOkSchema);
     this.announce();
@@ -364,7 +375,9 @@ export class PanelChannel {
       state: stopped ? 'stopped' : 'reconnecting',
       error: stopped
         ? { code: 'disconnected', message: `the server closed the live panel (${reason})` }
-        : undefined,
+        : this.restarting
+          ? { code: 'restarting', message: 'the server is restarting; reconnecting' }
+          : undefined,
       members: this.snapshot.members.map((m) => ({ ...m, online: false })),
     });
   }

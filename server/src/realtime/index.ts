@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import type { ServerToClientEvents } from '@cxr/shared';
+import { CLOSE, type ServerToClientEvents } from '@cxr/shared';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import { type RedisClientType, createClient } from 'redis';
@@ -209,7 +209,15 @@ export async function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps)
     close() {
       closing ??= (async () => {
         await withTimeout(presence.close(), 2_000).catch(() => undefined);
-        io.local.disconnectSockets(true);
+        io.local.emit('server:restarting', { code: CLOSE.RESTARTING.code, reason: 'server restarting' });
+        // Close the transports, not the sockets: socket.io never retries a socket the server
+        // disconnected ("io server disconnect"), but does retry a lost transport. A polite
+        // close sends the event above first.
+        for (const socket of io.of('/').sockets.values()) socket.conn.close();
+        const deadline = Date.now() + 1_000;
+        while (io.of('/').sockets.size > 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
         // Not io.close(): that would also close the HTTP server, which the HTTP app owns.
         io.engine.close();
         await ctx.auditBatcher.drained();

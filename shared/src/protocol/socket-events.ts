@@ -120,6 +120,12 @@ export interface ServerToClientEvents {
   'scan:unlocked': (payload: { scanId: string; version: number; reason: string }) => void;
   /** Sent just before the server disconnects a socket whose access was revoked; do not reconnect. */
   'access:revoked': (payload: { code: 'unauthenticated' | 'forbidden'; message: string }) => void;
+  /**
+   * Sent to every socket just before this node stops (R-OPS-4), with the close code Yjs
+   * connections get (4503). The transport closes next and socket.io reconnects by itself, to
+   * another node behind the entry point: nothing to do but say so.
+   */
+  'server:restarting': (payload: { code: number; reason: string }) => void;
 }
 
 /** Commands clients send; each takes its payload and an acknowledgement callback. */
