@@ -4,6 +4,7 @@ export * from './model/scan-doc.js';
 export * from './model/consensus-record.js';
 export * from './protocol/version.js';
 export * from './protocol/close-codes.js';
+export * from './protocol/pacs.js';
 export * from './protocol/errors.js';
 export * from './consensus/index.js';
 export * from './imaging/index.js';

@@ -99,6 +99,8 @@ export function PacsPicker({
       setJob({
         id,
         state: 'queued',
+        sessionId,
+        studyInstanceUids: [...picked],
         total: 0,
         done: 0,
         failed: 0,
@@ -106,6 +108,8 @@ export function PacsPicker({
         errors: [],
         attempts: 0,
         lastError: null,
+        createdAt: new Date().toISOString(),
+        finishedAt: null,
       });
     } catch (error) {
       setMessage(problem(error));

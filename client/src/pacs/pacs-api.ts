@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type PacsImportView, PacsImportViewSchema, type PacsStudy, PacsStudySchema } from '@cxr/shared';
 import { type Api, ApiError } from '../app/api.js';
 
 /**
@@ -6,37 +7,10 @@ import { type Api, ApiError } from '../app/api.js';
  * parsed, so a server that answers something else is an ApiError shown in the picker.
  */
 
-export const PacsStudySchema = z.object({
-  studyInstanceUid: z.string(),
-  studyDate: z.string().nullable(),
-  accessionNumber: z.string().nullable(),
-  patientId: z.string().nullable(),
-  patientName: z.string().nullable(),
-  studyDescription: z.string().nullable(),
-  modalities: z.array(z.string()),
-  instances: z.number().nullable(),
-});
-export type PacsStudy = z.infer<typeof PacsStudySchema>;
-
-export const PacsJobSchema = z.object({
-  id: z.string(),
-  state: z.enum(['queued', 'running', 'done', 'failed']),
-  total: z.number(),
-  done: z.number(),
-  failed: z.number(),
-  scans: z.array(z.object({ id: z.string(), sopInstanceUid: z.string() })),
-  errors: z.array(
-    z.object({
-      studyInstanceUid: z.string(),
-      sopInstanceUid: z.string().nullable(),
-      code: z.string(),
-      message: z.string(),
-    }),
-  ),
-  attempts: z.number(),
-  lastError: z.string().nullable(),
-});
-export type PacsJob = z.infer<typeof PacsJobSchema>;
+/** The server's own schemas (shared): what it promises is what the picker checks. */
+export const PacsJobSchema = PacsImportViewSchema;
+export type PacsJob = PacsImportView;
+export type { PacsStudy };
 
 export interface StudyQuery {
   readonly patientId: string;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { PacsStudySchema } from '@cxr/shared';
 import { z } from 'zod';
 import type { PacsImportsStore } from '../../db/pacs-imports-store.js';
 import type { SessionsStore } from '../../db/sessions-store.js';
@@ -34,17 +35,6 @@ export const PacsStudyQuerySchema = z
   })
   .strict();
 
-export const PacsStudySchema = z.object({
-  studyInstanceUid: z.string(),
-  studyDate: z.string().nullable(),
-  studyTime: z.string().nullable(),
-  accessionNumber: z.string().nullable(),
-  patientId: z.string().nullable(),
-  patientName: z.string().nullable(),
-  studyDescription: z.string().nullable(),
-  modalities: z.array(z.string()),
-  instances: z.number().int().nullable(),
-});
 export const PacsStudiesSchema = z.object({ studies: z.array(PacsStudySchema) });
 
 export const PacsImportRequestSchema = z
