@@ -386,6 +386,15 @@ const SOCKET: Readonly<Record<keyof ClientToServerEvents, SocketRow>> = {
     payload: (w) => ({ commandId: cmd(), scanId: w.liveScan, reason: 'matrix check' }),
     expect: { reader: 'forbidden', moderator: 'forbidden', admin: 'ok' },
   },
+  'analytics:capture': {
+    note: 'R-ANALYTICS-3: panel members write their own; an admin observing has no reading to report',
+    payload: (w) => ({
+      batchId: cmd(),
+      sentAt: Date.now(),
+      scans: [{ scanId: w.liveScan, activeMs: 1000, tools: { draw: 1 } }],
+    }),
+    expect: { reader: 'ok', moderator: 'ok', admin: 'forbidden' },
+  },
 };
 
 let dicomSeed = 0;

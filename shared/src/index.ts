@@ -9,4 +9,6 @@ export * from './protocol/errors.js';
 export * from './consensus/index.js';
 export * from './imaging/index.js';
 export * from './protocol/socket-events.js';
+export * from './protocol/analytics.js';
+export * from './analytics/index.js';
 export * from './export/index.js';

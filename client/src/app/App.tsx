@@ -1,4 +1,5 @@
 import { useCallback, useMemo, useState } from 'react';
+import { sharedImageCache } from '../viewer/image-cache.js';
 import { Api } from './api.js';
 import { type Auth, loadAuth, saveAuth } from './auth.js';
 import { LoginView } from './LoginView.js';
@@ -13,6 +14,8 @@ export function App() {
 
   const signOut = useCallback((why?: 'expired') => {
     saveAuth(undefined);
+    // Decoded scans were fetched with this user's rights: the next user fetches their own.
+    sharedImageCache().clear();
     setAuth(undefined);
     setExpired(why === 'expired');
   }, []);

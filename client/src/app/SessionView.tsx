@@ -4,7 +4,7 @@ import { saveFollowing, usePanelChannel } from '../collab/panel-hooks.js';
 import { sharedDecoder } from '../viewer/decode-client.js';
 import type { Api, SessionView as Session } from './api.js';
 import type { Auth } from './auth.js';
-import { ReadingWorkspace } from './ReadingWorkspace.js';
+import { ReadingWorkspace } from '../workspace/ReadingWorkspace.js';
 import { navigate } from './router.js';
 import { Worklist } from './Worklist.js';
 import { PacsPicker } from '../pacs/PacsPicker.js';

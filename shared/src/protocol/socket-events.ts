@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GlobalLabelSchema, IdSchema, RoleSchema } from '../model/schemas.js';
+import type { AnalyticsCaptureAck, AnalyticsCaptureInput } from './analytics.js';
 
 /**
  * The socket.io channel of a reading session (presence, follow, votes, decisions, lock).
@@ -147,6 +148,8 @@ export interface ClientToServerEvents {
     payload: z.input<typeof QuorumSetSchema>,
     ack: (a: Ack<{ quorum: number }>) => void,
   ) => void;
+  /** R-ANALYTICS-1..3: the reader's own capture batch (schema and limits in ./analytics.ts). */
+  'analytics:capture': (payload: AnalyticsCaptureInput, ack: (a: AnalyticsCaptureAck) => void) => void;
 }
 
 /** Error codes of socket acknowledgements. */
@@ -169,5 +172,9 @@ export const SOCKET_ERROR_CODES = [
   'conflict',
   /** An event name the server does not know (answered when it carries an ack). */
   'unknown_event',
+  /** A payload over its event's byte limit (analytics capture); nothing was stored. */
+  'payload_too_large',
+  /** Sent faster than its event allows (analytics capture); nothing was stored, send later. */
+  'rate_limited',
 ] as const;
 export type SocketErrorCode = (typeof SOCKET_ERROR_CODES)[number];
