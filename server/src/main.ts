@@ -21,6 +21,7 @@ import type { Config } from './config.js';
 import { type Stores, openStores } from './db/stores.js';
 import { type RegisteredRoute, createHttpApp } from './http/app.js';
 import { type DicomServices, dicomServicesFor } from './dicom/services.js';
+import { analyticsRoutes } from './analytics/analytics-routes.js';
 import { exportRoutes } from './export/export-routes.js';
 import { createExportService } from './export/export-service.js';
 import { DicomWebClient } from './dicomweb/dicomweb-client.js';
@@ -206,7 +207,9 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
     () => srPush,
   );
   const scanDocs = createScanDocPort(rooms, locks, changeListeners);
-  const blind = createBlindStage(rooms, stores.sessions);
+  const blind = createBlindStage(rooms, stores.sessions, (sessionId, scanId, at, proposalIds) =>
+    stores.analytics.recordReveal(sessionId, scanId, at, proposalIds),
+  );
 
   const routes: RegisteredRoute[] = [];
   const app = await createHttpApp({
@@ -258,6 +261,14 @@ export async function startServer(config: Config, options: { log?: Logger } = {}
   sessionRoutes(app, { users: stores.users, scans: stores.scans, sessions: stores.sessions, requireUser });
   scanRoutes(app, { scans: stores.scans, sessions: stores.sessions, requireUser, upload });
   blindRoutes(app, { sessions: stores.sessions, users: stores.users, blind, requireUser });
+  analyticsRoutes(app, {
+    db: stores.db.kysely,
+    analytics: stores.analytics,
+    docs: stores.docs,
+    users: stores.users,
+    sessions: stores.sessions,
+    requireUser,
+  });
   srPush = config.pacs
     ? await startSrPush({
         outbox: stores.pacsOutbox,

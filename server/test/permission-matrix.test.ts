@@ -2,6 +2,7 @@ import { type ClientToServerEvents, type Finding, PROTOCOL_VERSION, putFinding }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticChest } from '../src/dicom/synthetic.js';
 import type { RunningServer } from '../src/main.js';
+import type { AnalyticsCaptureService } from '../src/realtime/analytics-capture.js';
 import { commandTable } from '../src/realtime/commands.js';
 import type { ModeratorService } from '../src/realtime/moderator.js';
 import type { VoteService } from '../src/realtime/votes.js';
@@ -322,6 +323,12 @@ const HTTP: readonly HttpRow[] = [
     request: (w) => get(`/api/sessions/${w.blind}/agreement`)(),
     expect: MODERATOR_AND_ADMIN(200),
   },
+  {
+    route: 'GET /api/sessions/:sessionId/analytics',
+    note: 'R-ANALYTICS-5: a reader gets 200 with only their own rows (see analytics-capture.test.ts)',
+    request: (w) => get(`/api/sessions/${w.live}/analytics`)(),
+    expect: PANEL_AND_ADMIN,
+  },
 ];
 
 // ---- socket.io commands ----
@@ -387,13 +394,13 @@ const SOCKET: Readonly<Record<keyof ClientToServerEvents, SocketRow>> = {
     expect: { reader: 'forbidden', moderator: 'forbidden', admin: 'ok' },
   },
   'analytics:capture': {
-    note: 'R-ANALYTICS-3: panel members write their own; an admin observing has no reading to report',
+    note: 'R-ANALYTICS-3: panel readers write their own; the moderator and observing admins have none',
     payload: (w) => ({
       batchId: cmd(),
       sentAt: Date.now(),
       scans: [{ scanId: w.liveScan, activeMs: 1000, tools: { draw: 1 } }],
     }),
-    expect: { reader: 'ok', moderator: 'ok', admin: 'forbidden' },
+    expect: { reader: 'ok', moderator: 'forbidden', admin: 'forbidden' },
   },
 };
 
@@ -528,7 +535,9 @@ describe('R-SEC-10 permission matrix', () => {
 
   it('every socket command the server handles is in the table', () => {
     // The table only needs the command names: the services are never called here.
-    const names = [...commandTable({} as VoteService, {} as ModeratorService).keys()].sort();
+    const names = [
+      ...commandTable({} as VoteService, {} as ModeratorService, {} as AnalyticsCaptureService).keys(),
+    ].sort();
     expect(Object.keys(SOCKET).sort()).toEqual(names);
   });
 

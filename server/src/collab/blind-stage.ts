@@ -68,7 +68,12 @@ export interface ReaderReading {
  * is done; the reveal freezes the readings and fuses them into proposals in the shared document
  * (reader-aware WBF, per-reader tallies of the global labels).
  */
-export function createBlindStage(registry: RoomRegistry, sessions: SessionsStore) {
+export function createBlindStage(
+  registry: RoomRegistry,
+  sessions: SessionsStore,
+  /** Told each scan's reveal time and proposal ids (the reading analytics, R-ANALYTICS-6). */
+  onRevealed?: (sessionId: string, scanId: string, at: number, proposalIds: string[]) => Promise<void>,
+) {
   const withRoom = async <T>(key: RoomKey, run: (room: Room) => T | Promise<T>): Promise<T> => {
     const acquired = await registry.acquire(key);
     if (!acquired.ok) throw new Error(`${acquired.close}: ${acquired.detail}`);
@@ -158,6 +163,12 @@ export function createBlindStage(registry: RoomRegistry, sessions: SessionsStore
             const tallyMap = doc.getMap(DOC_ROOTS.tallies);
             for (const t of tallies) tallyMap.set(t.label, { ...t, readers: [...t.readers] });
           }),
+        );
+        await onRevealed?.(
+          session.id,
+          scan.scanId,
+          now,
+          fused.map((_, i) => `fusion-${i + 1}`),
         );
       }
       return ok({ proposals });

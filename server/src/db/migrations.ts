@@ -318,6 +318,71 @@ function migrations(dialect: DialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0009_reading_analytics': {
+      // Reading analytics (R-ANALYTICS-*): what readers' clients report about their own
+      // reading, summed per (session, scan, reader), and the reveal's time and proposals.
+      // Bounded by design: one row per reader x scan, per tool, per finding and action.
+      async up(db: Kysely<unknown>) {
+        const double = dialect === 'postgres' ? 'double precision' : 'real';
+        await db.schema
+          .createTable('analytics_batches')
+          .addColumn('session_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('batch_id', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('analytics_batches_pk', ['session_id', 'user_id', 'batch_id'])
+          .execute();
+        await db.schema
+          .createTable('analytics_reading')
+          .addColumn('session_id', 'text', (c) => c.notNull())
+          .addColumn('scan_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('active_ms', 'bigint', (c) => c.notNull())
+          .addColumn('first_opened_at', 'bigint')
+          .addColumn('batches', 'integer', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('analytics_reading_pk', ['session_id', 'scan_id', 'user_id'])
+          .execute();
+        await db.schema
+          .createTable('analytics_tools')
+          .addColumn('session_id', 'text', (c) => c.notNull())
+          .addColumn('scan_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('tool', 'text', (c) => c.notNull())
+          .addColumn('uses', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('analytics_tools_pk', ['session_id', 'scan_id', 'user_id', 'tool'])
+          .execute();
+        await db.schema
+          .createTable('analytics_finding_views')
+          .addColumn('session_id', 'text', (c) => c.notNull())
+          .addColumn('scan_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('finding_id', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('window_center', double, (c) => c.notNull())
+          .addColumn('window_width', double, (c) => c.notNull())
+          .addColumn('preset', 'text', (c) => c.notNull())
+          .addColumn('zoom', double, (c) => c.notNull())
+          .addColumn('invert', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('analytics_finding_views_pk', [
+            'session_id',
+            'scan_id',
+            'user_id',
+            'finding_id',
+            'action',
+          ])
+          .execute();
+        await db.schema
+          .createTable('analytics_reveals')
+          .addColumn('session_id', 'text', (c) => c.notNull())
+          .addColumn('scan_id', 'text', (c) => c.notNull())
+          .addColumn('revealed_at', 'bigint', (c) => c.notNull())
+          .addColumn('proposal_ids', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('analytics_reveals_pk', ['session_id', 'scan_id'])
+          .execute();
+      },
+    },
   };
 }
 

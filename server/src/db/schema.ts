@@ -191,6 +191,56 @@ export interface PacsOriginsTable {
   study: string;
 }
 
+/** Capture batches already stored, so a retried batch adds nothing (R-ANALYTICS-3). */
+export interface AnalyticsBatchesTable {
+  session_id: string;
+  user_id: string;
+  batch_id: string;
+  received_at: number;
+}
+
+/** A reader's active time on a scan, summed over batches; times epoch ms (server clock). */
+export interface AnalyticsReadingTable {
+  session_id: string;
+  scan_id: string;
+  user_id: string;
+  active_ms: number;
+  first_opened_at: number | null;
+  batches: number;
+  updated_at: number;
+}
+
+export interface AnalyticsToolsTable {
+  session_id: string;
+  scan_id: string;
+  user_id: string;
+  tool: string;
+  uses: number;
+}
+
+/** The display state at a finding's creation and at its latest change (`action`). */
+export interface AnalyticsFindingViewsTable {
+  session_id: string;
+  scan_id: string;
+  user_id: string;
+  finding_id: string;
+  action: string;
+  at: number;
+  window_center: number;
+  window_width: number;
+  preset: string;
+  zoom: number;
+  invert: number;
+}
+
+/** When the reveal happened and the proposals it wrote (JSON array of finding ids). */
+export interface AnalyticsRevealsTable {
+  session_id: string;
+  scan_id: string;
+  revealed_at: number;
+  proposal_ids: string;
+}
+
 export interface Database {
   users: UsersTable;
   scans: ScansTable;
@@ -207,4 +257,9 @@ export interface Database {
   pacs_import_items: PacsImportItemsTable;
   pacs_origins: PacsOriginsTable;
   pacs_outbox_meta: PacsOutboxMetaTable;
+  analytics_batches: AnalyticsBatchesTable;
+  analytics_reading: AnalyticsReadingTable;
+  analytics_tools: AnalyticsToolsTable;
+  analytics_finding_views: AnalyticsFindingViewsTable;
+  analytics_reveals: AnalyticsRevealsTable;
 }

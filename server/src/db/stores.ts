@@ -1,3 +1,4 @@
+import { AnalyticsStore } from './analytics-store.js';
 import { AuditStore } from './audit-store.js';
 import { ConsensusStore } from './consensus-store.js';
 import { type Db, type DbOptions, openDb } from './database.js';
@@ -29,6 +30,8 @@ export interface Stores {
   readonly pacsImports: PacsImportsStore;
   /** Original identities of scans imported from the PACS; read only by the SR push. */
   readonly pacsOrigins: PacsOriginsStore;
+  /** Readers' own capture (time, tools, views per finding) and the reveals (R-ANALYTICS-*). */
+  readonly analytics: AnalyticsStore;
 }
 
 export async function openStores(options: DbOptions): Promise<Stores> {
@@ -53,5 +56,6 @@ export async function openStores(options: DbOptions): Promise<Stores> {
     pacsOutbox: new PacsOutboxStore(db.kysely),
     pacsImports: new PacsImportsStore(db.kysely),
     pacsOrigins: new PacsOriginsStore(db.kysely),
+    analytics: new AnalyticsStore(db.kysely),
   };
 }

@@ -111,6 +111,18 @@ export class VotesStore {
     return rows.map(toRecord);
   }
 
+  /** Every vote of a session, oldest first (the reading analytics read them in one go). */
+  async forSession(sessionId: string): Promise<VoteRecord[]> {
+    const rows = await this.db
+      .selectFrom('votes')
+      .selectAll()
+      .where('session_id', '=', sessionId)
+      .orderBy('opened_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toRecord);
+  }
+
   /**
    * Every scan with an open vote, as `<sessionId>/<scanId>`: one read for all scans (the partial
    * index votes_one_open holds exactly the open votes).

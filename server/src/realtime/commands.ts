@@ -1,5 +1,7 @@
 import {
+  ANALYTICS_CAPTURE_EVENT,
   type Ack,
+  AnalyticsCaptureSchema,
   DecideSchema,
   FollowSchema,
   GotoSchema,
@@ -14,8 +16,10 @@ import {
   ok,
 } from '@cxr/shared';
 import { z } from 'zod';
+import { type AnalyticsCaptureService, CAPTURE_LIMITS } from './analytics-capture.js';
 import type { Actor } from './context.js';
 import { type LiveResult, refuse } from './errors.js';
+import type { EventLimits } from './event-limits.js';
 import type { ModeratorService } from './moderator.js';
 import type { VoteService } from './votes.js';
 
@@ -30,13 +34,17 @@ export interface SocketSide {
 interface Command<S extends z.ZodType> {
   readonly schema: S;
   readonly run: (actor: Actor, input: z.infer<S>, side: SocketSide) => Promise<LiveResult<object>>;
+  /** Size and rate bounds checked before the schema (the analytics capture has them). */
+  readonly limits?: EventLimits;
 }
 
 const command = <S extends z.ZodType>(
   schema: S,
   run: (actor: Actor, input: z.infer<S>, side: SocketSide) => Promise<LiveResult<object>>,
+  limits?: EventLimits,
 ): Command<z.ZodType> => ({
   schema,
+  ...(limits ? { limits } : {}),
   // The payload was parsed by `schema` before `run` is called (see handleCommand).
   run: (actor, input, side) => run(actor, schema.parse(input), side),
 });
@@ -48,6 +56,7 @@ const command = <S extends z.ZodType>(
 export function commandTable(
   votes: VoteService,
   moderator: ModeratorService,
+  analytics: AnalyticsCaptureService,
 ): ReadonlyMap<string, Command<z.ZodType>> {
   return new Map<string, Command<z.ZodType>>([
     [
@@ -87,6 +96,10 @@ export function commandTable(
     ['scan:lock', command(LockSchema, (actor, input) => moderator.lock(actor, input))],
     ['scan:unlock', command(UnlockSchema, (actor, input) => moderator.unlock(actor, input))],
     ['session:quorum', command(QuorumSetSchema, (actor, input) => moderator.setQuorum(actor, input))],
+    [
+      ANALYTICS_CAPTURE_EVENT,
+      command(AnalyticsCaptureSchema, (actor, input) => analytics.capture(actor, input), CAPTURE_LIMITS),
+    ],
   ]);
 }
 

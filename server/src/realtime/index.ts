@@ -11,6 +11,7 @@ import type { Config } from '../config.js';
 import { type AppendAudit, AuditBatcher, type AuditStore } from '../db/audit-store.js';
 import type { Stores } from '../db/stores.js';
 import { VotesStore } from '../db/votes-store.js';
+import { AnalyticsCaptureService } from './analytics-capture.js';
 import { commandTable } from './commands.js';
 import { type EmitToSession, type LiveContext, PanelCache } from './context.js';
 import { createHandshake } from './handshake.js';
@@ -159,7 +160,7 @@ export async function attachRealtime(httpServer: HttpServer, deps: RealtimeDeps)
 
   attachSocketHandlers(io, {
     handshake: createHandshake(deps.tokens, stores.users, stores.sessions),
-    commands: commandTable(votes, moderator),
+    commands: commandTable(votes, moderator, new AnalyticsCaptureService(stores.analytics)),
     presence,
     cache: live.commands,
     sessions: stores.sessions,

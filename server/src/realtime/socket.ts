@@ -8,6 +8,7 @@ import type { SessionsStore } from '../db/sessions-store.js';
 import { type SocketSide, commandIdOf, parseCachedAck, toAck } from './commands.js';
 import type { Actor } from './context.js';
 import type { LiveResult } from './errors.js';
+import { EventBucket, type EventLimits, overLimits } from './event-limits.js';
 import type { HandshakeResult } from './handshake.js';
 import type { CommandCache } from './live-store.js';
 import type { PresenceTracker } from './presence.js';
@@ -28,6 +29,7 @@ interface Deps {
     {
       schema: z.ZodType;
       run: (actor: Actor, input: unknown, side: SocketSide) => Promise<LiveResult<object>>;
+      limits?: EventLimits;
     }
   >;
   readonly presence: PresenceTracker;
@@ -102,6 +104,13 @@ async function onConnection(socket: Socket, actor: Actor, deps: Deps): Promise<v
     },
   };
 
+  // Rate buckets live with the socket: a reconnect starts a new one, which is fine (the bound
+  // protects the server from a flood, not the figures from a reconnecting client).
+  const buckets = new Map<string, EventBucket>();
+  for (const [event, command] of deps.commands) {
+    if (command.limits?.rate) buckets.set(event, new EventBucket(command.limits.rate));
+  }
+
   // Commands are registered before the first await so nothing a fast client sends is missed.
   for (const [event, command] of deps.commands) {
     socket.on(event, (payload: unknown, ack: unknown) => {
@@ -130,6 +139,10 @@ async function onConnection(socket: Socket, actor: Actor, deps: Deps): Promise<v
     command: NonNullable<ReturnType<Deps['commands']['get']>>,
     payload: unknown,
   ): Promise<Ack<object>> {
+    if (command.limits) {
+      const refused = overLimits(command.limits, payload, buckets.get(event));
+      if (refused) return { ok: false, error: refused };
+    }
     const parsed = command.schema.safeParse(payload);
     if (!parsed.success) {
       const message = parsed.error.issues

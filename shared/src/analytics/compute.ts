@@ -130,7 +130,9 @@ export function computeAnalytics(input: AnalyticsInput): AnalyticsResponse {
     for (const f of [...scan.currentFindings, ...(scan.record?.findings ?? [])]) labelsOf.set(f.id, f.labels);
     for (const vote of votes) {
       const labels =
-        vote.target.kind === 'global' ? [vote.target.label] : (labelsOf.get(vote.target.id) ?? ['(removed)']);
+        vote.target.kind === 'global'
+          ? [vote.target.label]
+          : (vote.labels ?? labelsOf.get(vote.target.id) ?? ['(removed)']);
       for (const label of labels) {
         const entry = disputes.get(label) ?? { votes: 0, disputes: 0 };
         entry.votes++;

@@ -43,6 +43,8 @@ export interface BlindReadingFact {
 /** A vote with the final choice of each reader who cast one. */
 export interface VoteFact {
   readonly target: Target;
+  /** The finding's labels when the vote opened (a finding vote); else looked up by id. */
+  readonly labels?: readonly string[] | undefined;
   readonly state: 'open' | 'closed' | 'void';
   readonly outcome: 'accepted' | 'rejected' | null;
   readonly overridden: boolean;
