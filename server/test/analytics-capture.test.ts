@@ -1,4 +1,9 @@
-import { ANALYTICS_CAPTURE_EVENT, ANALYTICS_CSV_COLUMNS, type AnalyticsResponse } from '@cxr/shared';
+import {
+  ANALYTICS_CAPTURE_EVENT,
+  ANALYTICS_CSV_COLUMNS,
+  type AnalyticsCaptureInput,
+  type AnalyticsResponse,
+} from '@cxr/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/main.js';
 import { PG_URL, type Panel, createPanel, pgSchemaName, startTestServer } from './helpers/test-server.js';
@@ -28,7 +33,8 @@ for (const backend of BACKENDS) {
       open.push(client);
       return client;
     };
-    const batch = (scanId: string, extra: Record<string, unknown> = {}) => {
+    // Bad cases spread unknown or wrong fields in: typed as the contract, checked by the server.
+    const batch = (scanId: string, extra: Record<string, unknown> = {}): AnalyticsCaptureInput => {
       const now = Date.now();
       return {
         batchId: cmd(),
@@ -43,7 +49,7 @@ for (const backend of BACKENDS) {
             ...extra,
           },
         ],
-      };
+      } as AnalyticsCaptureInput;
     };
     const analytics = async (token: string, query = '') =>
       panel.api.as(token).call('GET', `/api/sessions/${panel.sessionId}/analytics${query}`);

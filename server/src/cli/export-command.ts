@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import { openStores } from '../db/stores.js';
 import { dicomServicesFor } from '../dicom/services.js';
 import { createExportService } from '../export/export-service.js';
+import { runAnalyticsExport } from './analytics-export.js';
 
 export const EXPORT_FORMATS = ['vindr', 'coco', 'sr'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -34,7 +35,20 @@ export function registerExportCommand(program: Command, loadConfig: () => Config
     .requiredOption('--session <id>', 'session id')
     .requiredOption('--out <dir>', 'output directory (created if missing)')
     .option('--format <list>', `comma-separated: ${EXPORT_FORMATS.join(',')}`, EXPORT_FORMATS.join(','))
-    .action(async (opts: { session: string; out: string; format: string }) => {
+    .option('--analytics', 'write the reading analytics (analytics.csv, analytics.json) instead')
+    .action(async (opts: { session: string; out: string; format: string; analytics?: boolean }) => {
+      if (opts.analytics) {
+        const done = await runAnalyticsExport(loadConfig(), { sessionId: opts.session, outDir: opts.out });
+        if (!done.ok) {
+          console.error(`cannot export: ${done.error}`);
+          process.exitCode = 1;
+          return;
+        }
+        console.log(
+          `exported the analytics of ${done.value.rows} reader x scan row(s) to ${opts.out}: ${done.value.files.join(', ')}`,
+        );
+        return;
+      }
       const formats = parseFormats(opts.format);
       if (typeof formats === 'string') {
         console.error(formats);

@@ -1,4 +1,5 @@
 import {
+  AnalyticsResponseSchema,
   ApiErrorBodySchema,
   CreateSessionSchema,
   CreateUserSchema,
@@ -423,6 +424,16 @@ export const OPERATIONS: readonly Operation[] = [
     who: MOD_ADMIN,
     ok: { status: 200, description: 'per scan and per session' },
     errors: { ...FORBIDDEN_404, 409: 'before the reveal' },
+  },
+  {
+    method: 'GET',
+    url: '/api/sessions/:sessionId/analytics',
+    tag: 'analytics',
+    summary: 'Reading analytics per scan, per reader and per reader x scan (R-ANALYTICS-5..9)',
+    who: 'the session’s moderator and admins (every reader); a panel reader (their own rows only)',
+    query: { format: '`json` (default) or `csv` (one row per reader x scan, RFC 4180)' },
+    ok: { status: 200, description: 'JSON figures, or the CSV rows', schema: AnalyticsResponseSchema },
+    errors: { 400: 'validation_failed: unknown format', ...FORBIDDEN_404 },
   },
   exportOp('annotations_train.csv', MOD_ADMIN, 'text/csv', {
     tag: 'blind stage',
