@@ -71,7 +71,7 @@ for (const backend of BACKENDS) {
       await server.close();
     });
 
-    it('R-ANALYTICS-3: a reader stores their batch once (a retry with the same id adds nothing)', async () => {
+    it('R-ANALYTICS-3/4: a reader stores their batch durably, once (a retry with the same id adds nothing)', async () => {
       const reader = await socket(panel.readers[0]!.token);
       const first = batch(panel.scanIds[0]!);
       expect(await reader.send(ANALYTICS_CAPTURE_EVENT, first)).toEqual({ ok: true, stored: true });
