@@ -7,6 +7,7 @@ import {
   ok,
 } from '@cxr/shared';
 import type { AnalyticsStore } from '../db/analytics-store.js';
+import { CaptureWriter } from './capture-writer.js';
 import type { Actor } from './context.js';
 import { type LiveResult, refuse } from './errors.js';
 import type { EventLimits } from './event-limits.js';
@@ -26,10 +27,16 @@ const FUTURE_SLACK_MS = 5_000;
  * observing admins do not); every scan must be in the session. Any refusal stores nothing.
  */
 export class AnalyticsCaptureService {
+  private readonly writer: CaptureWriter;
+  /** Scans known to be in a session: a scan stays in its session, so one check is enough. */
+  private readonly known = new Set<string>();
+
   constructor(
     private readonly store: AnalyticsStore,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.writer = new CaptureWriter(store);
+  }
 
   async capture(actor: Actor, batch: AnalyticsCapture): Promise<LiveResult<{ stored: boolean }>> {
     if (actor.role !== 'reader') return refuse('forbidden', 'only the panel’s readers report their reading');
@@ -41,12 +48,16 @@ export class AnalyticsCaptureService {
     ]);
     if (times.some((t) => t < earliest || t > latest))
       return refuse('validation_failed', 'times must lie within the hour before sentAt');
-    const unknown = await this.store.unknownScans(
-      actor.sessionId,
-      batch.scans.map((s) => s.scanId),
-    );
-    if (unknown.length > 0) return refuse('not_found', `no such scan in this session: ${unknown[0]}`);
-    const stored = await this.store.record({
+    const key = (scanId: string) => `${actor.sessionId}\u0000${scanId}`;
+    const unchecked = batch.scans.map((s) => s.scanId).filter((id) => !this.known.has(key(id)));
+    if (unchecked.length > 0) {
+      const unknown = await this.store.unknownScans(actor.sessionId, unchecked);
+      if (unknown.length > 0) return refuse('not_found', `no such scan in this session: ${unknown[0]}`);
+      // Bounded: sessions x scans of one node's lifetime, a few bytes each.
+      if (this.known.size > 100_000) this.known.clear();
+      for (const id of unchecked) this.known.add(key(id));
+    }
+    const stored = await this.writer.write({
       sessionId: actor.sessionId,
       userId: actor.userId,
       batch,
