@@ -185,7 +185,10 @@ test('three blind readers, reveal, proposals with sources, a dispute voted, lock
     }),
   );
   await expect(aortic(mod.page).getByTestId('vote-tally')).toHaveAttribute('data-disagree', '2');
+  // One agree of the two needed: the moderator is warned that closing rejects, then confirms.
   await aortic(mod.page).getByTestId('vote-close').click();
+  await expect(aortic(mod.page).getByTestId('vote-close-warning')).toContainText('rejects');
+  await aortic(mod.page).getByTestId('vote-close-confirm').click();
   for (const p of pages) await expect(aortic(p.page)).toHaveAttribute('data-decision', 'rejected');
   await expect(dispute).toHaveAttribute('data-decision', 'rejected');
 

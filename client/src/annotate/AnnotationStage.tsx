@@ -1,7 +1,7 @@
 import type { Finding } from '@cxr/shared';
 import type Konva from 'konva';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { Circle, Group, Layer, Rect, Stage, Text, Transformer } from 'react-konva';
+import { Circle, Group, Label, Layer, Rect, Stage, Tag, Text, Transformer } from 'react-konva';
 import type { Tool, ViewerController, ViewerState } from '../viewer/controller.js';
 import {
   type ImageBox,
@@ -15,7 +15,9 @@ import {
   screenToImage,
   translateBoxInside,
 } from '../viewer/transform.js';
-import { colorFor } from './colors.js';
+import { type BoxStatus, boxStyle } from './box-style.js';
+import type { ColorOf } from './colors.js';
+import { type ChipPlacement, placeChips } from './label-layout.js';
 
 export interface RemoteCursor {
   readonly clientId: number;
@@ -41,6 +43,9 @@ export interface AnnotationStageProps {
   readonly drawBlocked: string | undefined;
   readonly cursors: readonly RemoteCursor[];
   readonly authorName: (userId: string) => string;
+  readonly colorOf: ColorOf;
+  /** Where each box stands in the consensus (drawn differently). */
+  readonly statusOf: (findingId: string) => BoxStatus;
   readonly onSelect: (id: string | undefined) => void;
   readonly onDraftDrawn: (box: ImageBox) => void;
   readonly onBoxChange: (id: string, box: ImageBox, final: boolean) => void;
@@ -50,6 +55,19 @@ export interface AnnotationStageProps {
 }
 
 const MIN_DRAW_SCREEN_PX = 4;
+const CHIP_FONT_PX = 12;
+const CHIP_FONT = `${CHIP_FONT_PX}px system-ui, sans-serif`;
+const CHIP_PAD = 4;
+const CHIP_HEIGHT = CHIP_FONT_PX + 2 * CHIP_PAD;
+
+let measureContext: CanvasRenderingContext2D | null | undefined;
+/** Chip width for its text, measured with the font the chip is drawn in. */
+function chipWidth(text: string): number {
+  measureContext ??= document.createElement('canvas').getContext('2d');
+  if (!measureContext) return text.length * 7 + 2 * CHIP_PAD;
+  measureContext.font = CHIP_FONT;
+  return Math.ceil(measureContext.measureText(text).width) + 2 * CHIP_PAD;
+}
 /** Live geometry is sent at most this often while dragging; the final value always goes. */
 const LIVE_EDIT_INTERVAL_MS = 50;
 
@@ -76,10 +94,11 @@ export function AnnotationStage(props: AnnotationStageProps) {
     setGesture(g);
   };
 
+  const editing = !readOnly && viewer.tool === 'select';
   useEffect(() => {
     const tr = transformerRef.current;
     if (!tr) return;
-    tr.nodes(selectedRef.current && !readOnly ? [selectedRef.current] : []);
+    tr.nodes(selectedRef.current && editing ? [selectedRef.current] : []);
     tr.getLayer()?.batchDraw();
   });
 
@@ -122,7 +141,8 @@ export function AnnotationStage(props: AnnotationStageProps) {
   };
 
   const onMouseDown = (e: Konva.KonvaEventObject<MouseEvent>) => {
-    // Boxes handle their own left clicks (select, move); everything else is a viewer gesture.
+    // With the select tool boxes handle their own left clicks (select, move); everything else
+    // is a viewer gesture, so the Box tool draws even when the drag starts inside a box.
     const onBox = e.target.name() === 'finding' || e.target.getParent()?.className === 'Transformer';
     if (onBox && e.evt.button === 0) return;
     e.evt.preventDefault();
@@ -162,7 +182,15 @@ export function AnnotationStage(props: AnnotationStageProps) {
     if (g?.kind !== 'draw') return;
     const w = Math.abs(g.x1 - g.x0);
     const h = Math.abs(g.y1 - g.y0);
-    if (w < MIN_DRAW_SCREEN_PX || h < MIN_DRAW_SCREEN_PX) return;
+    if (w < MIN_DRAW_SCREEN_PX || h < MIN_DRAW_SCREEN_PX) {
+      // A click, not a drag: select the topmost box under it (nothing moves).
+      const p = screenToImage(vp, screenPoint(g.x0, g.y0));
+      const hit = [...findings]
+        .reverse()
+        .find((f) => p.x >= f.box.x_min && p.x <= f.box.x_max && p.y >= f.box.y_min && p.y <= f.box.y_max);
+      if (hit) props.onSelect(hit.id);
+      return;
+    }
     const rect = screenRect(Math.min(g.x0, g.x1), Math.min(g.y0, g.y1), w, h);
     const box = clampBox(screenToBox(vp, rect), vp.image);
     if (box) props.onDraftDrawn(box);
@@ -201,6 +229,33 @@ export function AnnotationStage(props: AnnotationStageProps) {
     if (box) props.onBoxChange(f.id, box, final);
   };
 
+  const captionOf = (f: Finding) => {
+    const mark = boxStyle(props.statusOf(f.id), false).mark;
+    return `${f.labels.join(', ')} · ${props.authorName(f.createdBy)}${mark ? ` · ${mark}` : ''}`;
+  };
+  // The selected box's chip is placed first, so it keeps the spot nearest its box.
+  const chipOrder = [...findings].sort((a, b) => Number(b.id === selectedId) - Number(a.id === selectedId));
+  const chips = new Map<string, ChipPlacement & { text: string }>();
+  const placements = placeChips(
+    chipOrder.map((f) => {
+      const text = captionOf(f);
+      return { id: f.id, box: boxToScreen(vp, f.box), width: chipWidth(text), height: CHIP_HEIGHT };
+    }),
+    vp.screen,
+  );
+  for (const [i, p] of placements.entries())
+    chips.set(p.id, { ...p, text: captionOf(chipOrder[i] as Finding) });
+  const layout = findings.map((f) => {
+    const r = boxToScreen(vp, f.box);
+    const chip = chips.get(f.id);
+    return {
+      id: f.id,
+      status: props.statusOf(f.id),
+      color: props.colorOf(f.createdBy),
+      box: { x: r.x, y: r.y, width: r.width, height: r.height },
+      chip: chip && { x: chip.x, y: chip.y, width: chip.width, height: chip.height },
+    };
+  });
   const draw = gesture?.kind === 'draw' ? gesture : undefined;
   const draftRect = props.draft ? boxToScreen(vp, props.draft) : undefined;
   const cursorStyle =
@@ -211,127 +266,155 @@ export function AnnotationStage(props: AnnotationStageProps) {
         : 'default';
 
   return (
-    <Stage
-      width={vp.screen.width}
-      height={vp.screen.height}
-      className="annotation-stage"
-      style={{ cursor: cursorStyle }}
-      onMouseDown={onMouseDown}
-      onMouseMove={onMouseMove}
-      onMouseUp={finish}
-      onMouseLeave={() => props.onCursor(null)}
-      onWheel={onWheel}
-      onContextMenu={(e) => e.evt.preventDefault()}
-    >
-      <Layer>
-        {findings.map((f) => {
-          const r = boxToScreen(vp, f.box);
-          const color = colorFor(f.createdBy);
-          const selected = f.id === selectedId;
-          const caption = `${f.labels.join(', ')} · ${props.authorName(f.createdBy)}`;
-          return (
-            <Group key={f.id}>
-              <Rect
-                ref={selected ? selectedRef : undefined}
-                name="finding"
-                id={f.id}
-                x={r.x}
-                y={r.y}
-                width={r.width}
-                height={r.height}
-                stroke={color}
-                strokeWidth={selected ? 2.5 : 1.6}
-                dash={selected ? undefined : [6, 3]}
-                fill={selected ? 'rgba(255,255,255,0.06)' : 'rgba(0,0,0,0.001)'}
-                strokeScaleEnabled={false}
-                draggable={!readOnly}
-                dragBoundFunc={(pos) => ({
-                  x: Math.min(Math.max(pos.x, imageRect.x), imageRect.x + imageRect.width - r.width),
-                  y: Math.min(Math.max(pos.y, imageRect.y), imageRect.y + imageRect.height - r.height),
-                })}
-                onMouseDown={(e) => {
-                  if (e.evt.button !== 0) return;
-                  e.cancelBubble = true;
-                  if (!selected) props.onSelect(f.id);
-                }}
-                onDblClick={() => !readOnly && props.onEditLabels(f.id)}
-                onDragMove={(e) => commitMove(f, e.target, false)}
-                onDragEnd={(e) => commitMove(f, e.target, true)}
-                onTransform={(e) => commitResize(f, e.target as Konva.Rect, false)}
-                onTransformEnd={(e) => commitResize(f, e.target as Konva.Rect, true)}
-              />
-              <Text
-                x={r.x}
-                y={Math.max(0, r.y - 16)}
-                text={caption}
-                fontSize={12}
-                fontFamily="system-ui, sans-serif"
-                fill={color}
-                listening={false}
-                shadowColor="black"
-                shadowBlur={3}
-                shadowOpacity={0.9}
-              />
-            </Group>
-          );
-        })}
-        {draftRect && (
-          <Rect
-            x={draftRect.x}
-            y={draftRect.y}
-            width={draftRect.width}
-            height={draftRect.height}
-            stroke="#ffffff"
-            strokeWidth={1.5}
-            dash={[4, 4]}
-            listening={false}
+    <>
+      <Stage
+        width={vp.screen.width}
+        height={vp.screen.height}
+        className="annotation-stage"
+        style={{ cursor: cursorStyle }}
+        onMouseDown={onMouseDown}
+        onMouseMove={onMouseMove}
+        onMouseUp={finish}
+        onMouseLeave={() => props.onCursor(null)}
+        onWheel={onWheel}
+        onContextMenu={(e) => e.evt.preventDefault()}
+      >
+        <Layer>
+          {findings.map((f) => {
+            const r = boxToScreen(vp, f.box);
+            const color = props.colorOf(f.createdBy);
+            const selected = f.id === selectedId;
+            const style = boxStyle(props.statusOf(f.id), selected);
+            return (
+              <Group key={f.id} opacity={style.opacity}>
+                {style.halo && (
+                  <Rect
+                    x={r.x - 3}
+                    y={r.y - 3}
+                    width={r.width + 6}
+                    height={r.height + 6}
+                    stroke="#ffffff"
+                    strokeWidth={2}
+                    shadowColor="#ffffff"
+                    shadowBlur={8}
+                    shadowOpacity={0.9}
+                    listening={false}
+                  />
+                )}
+                <Rect
+                  ref={selected ? selectedRef : undefined}
+                  name="finding"
+                  id={f.id}
+                  x={r.x}
+                  y={r.y}
+                  width={r.width}
+                  height={r.height}
+                  stroke={color}
+                  strokeWidth={style.strokeWidth}
+                  dash={style.dash}
+                  fill={selected ? 'rgba(255,255,255,0.06)' : 'rgba(0,0,0,0.001)'}
+                  strokeScaleEnabled={false}
+                  listening={viewer.tool === 'select'}
+                  draggable={editing}
+                  dragBoundFunc={(pos) => ({
+                    x: Math.min(Math.max(pos.x, imageRect.x), imageRect.x + imageRect.width - r.width),
+                    y: Math.min(Math.max(pos.y, imageRect.y), imageRect.y + imageRect.height - r.height),
+                  })}
+                  onMouseDown={(e) => {
+                    if (e.evt.button !== 0) return;
+                    e.cancelBubble = true;
+                    if (!selected) props.onSelect(f.id);
+                  }}
+                  onDblClick={() => !readOnly && props.onEditLabels(f.id)}
+                  onDragMove={(e) => commitMove(f, e.target, false)}
+                  onDragEnd={(e) => commitMove(f, e.target, true)}
+                  onTransform={(e) => commitResize(f, e.target as Konva.Rect, false)}
+                  onTransformEnd={(e) => commitResize(f, e.target as Konva.Rect, true)}
+                />
+              </Group>
+            );
+          })}
+          {findings.map((f) => {
+            const chip = chips.get(f.id);
+            if (!chip) return null;
+            const style = boxStyle(props.statusOf(f.id), f.id === selectedId);
+            const color = props.colorOf(f.createdBy);
+            // A dark backing with the author's colour as text and border: legible over the spine
+            // and over bright lung fields alike.
+            return (
+              <Label key={`chip-${f.id}`} x={chip.x} y={chip.y} opacity={style.opacity} listening={false}>
+                <Tag fill="rgba(12,14,18,0.88)" stroke={color} strokeWidth={1} cornerRadius={3} />
+                <Text
+                  text={chip.text}
+                  fontSize={CHIP_FONT_PX}
+                  fontFamily="system-ui, sans-serif"
+                  padding={CHIP_PAD}
+                  fill={color}
+                  textDecoration={style.strike ? 'line-through' : ''}
+                />
+              </Label>
+            );
+          })}
+          {draftRect && (
+            <Rect
+              x={draftRect.x}
+              y={draftRect.y}
+              width={draftRect.width}
+              height={draftRect.height}
+              stroke="#ffffff"
+              strokeWidth={1.5}
+              dash={[4, 4]}
+              listening={false}
+            />
+          )}
+          {draw && (
+            <Rect
+              x={Math.min(draw.x0, draw.x1)}
+              y={Math.min(draw.y0, draw.y1)}
+              width={Math.abs(draw.x1 - draw.x0)}
+              height={Math.abs(draw.y1 - draw.y0)}
+              stroke="#ffffff"
+              strokeWidth={1.5}
+              dash={[4, 4]}
+              listening={false}
+            />
+          )}
+          <Transformer
+            ref={transformerRef}
+            rotateEnabled={false}
+            keepRatio={false}
+            ignoreStroke
+            flipEnabled={false}
+            anchorSize={8}
+            anchorStroke="#e6e6e6"
+            anchorFill="#1b1f24"
+            borderStroke="#e6e6e6"
+            borderDash={[3, 3]}
+            boundBoxFunc={(oldBox, newBox) => (newBox.width < 4 || newBox.height < 4 ? oldBox : newBox)}
           />
-        )}
-        {draw && (
-          <Rect
-            x={Math.min(draw.x0, draw.x1)}
-            y={Math.min(draw.y0, draw.y1)}
-            width={Math.abs(draw.x1 - draw.x0)}
-            height={Math.abs(draw.y1 - draw.y0)}
-            stroke="#ffffff"
-            strokeWidth={1.5}
-            dash={[4, 4]}
-            listening={false}
-          />
-        )}
-        <Transformer
-          ref={transformerRef}
-          rotateEnabled={false}
-          keepRatio={false}
-          ignoreStroke
-          flipEnabled={false}
-          anchorSize={8}
-          anchorStroke="#e6e6e6"
-          anchorFill="#1b1f24"
-          borderStroke="#e6e6e6"
-          borderDash={[3, 3]}
-          boundBoxFunc={(oldBox, newBox) => (newBox.width < 4 || newBox.height < 4 ? oldBox : newBox)}
-        />
-      </Layer>
-      <Layer listening={false}>
-        {props.cursors.map((c) => {
-          const p = boxToScreen(vp, { x_min: c.x, y_min: c.y, x_max: c.x, y_max: c.y });
-          return (
-            <Group key={c.clientId} x={p.x} y={p.y}>
-              <Circle radius={4} fill={c.color} stroke="black" strokeWidth={1} />
-              <Text
-                x={7}
-                y={-6}
-                text={c.name}
-                fontSize={11}
-                fill={c.color}
-                shadowColor="black"
-                shadowBlur={2}
-              />
-            </Group>
-          );
-        })}
-      </Layer>
-    </Stage>
+        </Layer>
+        <Layer listening={false}>
+          {props.cursors.map((c) => {
+            const p = boxToScreen(vp, { x_min: c.x, y_min: c.y, x_max: c.x, y_max: c.y });
+            return (
+              <Group key={c.clientId} x={p.x} y={p.y}>
+                <Circle radius={4} fill={props.colorOf(c.userId)} stroke="black" strokeWidth={1} />
+                <Text
+                  x={7}
+                  y={-6}
+                  text={c.name}
+                  fontSize={11}
+                  fill={props.colorOf(c.userId)}
+                  shadowColor="black"
+                  shadowBlur={2}
+                />
+              </Group>
+            );
+          })}
+        </Layer>
+      </Stage>
+      {/* What was drawn, for the e2e specs (boxes, their status and chips; docs/UI.md). */}
+      <div hidden data-testid="box-layout" data-layout={JSON.stringify(layout)} />
+    </>
   );
 }

@@ -1,6 +1,6 @@
 import type { Finding } from '@cxr/shared';
 import type { ReactNode } from 'react';
-import { colorFor } from './colors.js';
+import { useColorOf } from './colors.js';
 
 /** Every box on the scan, with its labels, author and geometry in image pixels. */
 export function FindingsList({
@@ -26,6 +26,7 @@ export function FindingsList({
   /** Vote and decision controls under each finding (the consensus layer provides them). */
   consensus?: (finding: Finding) => ReactNode;
 }) {
+  const colorOf = useColorOf();
   return (
     <section className="panel" aria-labelledby="findings-title" data-testid="findings-panel">
       <h2 id="findings-title">
@@ -53,7 +54,7 @@ export function FindingsList({
               className={`${f.id === selectedId ? 'selected' : ''} ${decision ? `decided-${decision}` : ''}`}
             >
               <button type="button" className="finding-main" onClick={() => onSelect(f.id)}>
-                <span className="swatch" style={{ background: colorFor(f.createdBy) }} />
+                <span className="swatch" style={{ background: colorOf(f.createdBy) }} />
                 <span className="finding-labels">{f.labels.join(', ')}</span>
                 <span className="finding-meta">
                   {authorName(f.createdBy)}

@@ -6,6 +6,7 @@ import type { Api, SessionView as Session } from './api.js';
 import type { Auth } from './auth.js';
 import { ReadingWorkspace } from '../workspace/ReadingWorkspace.js';
 import { navigate } from './router.js';
+import { useStoredFlag } from '../workspace/use-stored-flag.js';
 import { Worklist } from './Worklist.js';
 import { PacsPicker } from '../pacs/PacsPicker.js';
 import { pacsConfigured } from '../pacs/pacs-api.js';
@@ -38,6 +39,7 @@ export function SessionView({
   useEffect(reload, [reload]);
 
   // "From PACS" is offered to the session's moderator and admins when the server has a PACS.
+  const [worklistOpen, setWorklistOpen] = useStoredFlag('cxr.worklist', true);
   const [pacs, setPacs] = useState(false);
   const [picking, setPicking] = useState(false);
   useEffect(() => {
@@ -124,8 +126,10 @@ export function SessionView({
   if (!session) return <main className="page centered muted">Loading session…</main>;
 
   return (
-    <div className="session-layout">
+    <div className={worklistOpen ? 'session-layout' : 'session-layout worklist-collapsed'}>
       <Worklist
+        collapsed={!worklistOpen}
+        onToggle={() => setWorklistOpen(!worklistOpen)}
         api={api}
         scans={session.scans}
         currentId={current?.scanId}

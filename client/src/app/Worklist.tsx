@@ -27,6 +27,8 @@ export function Worklist({
   currentId,
   onOpen,
   actions,
+  collapsed = false,
+  onToggle,
 }: {
   api: Api;
   scans: readonly SessionScan[];
@@ -34,10 +36,44 @@ export function Worklist({
   onOpen: (scanId: string) => void;
   /** Buttons under the heading (the moderator's "From PACS"). */
   actions?: ReactNode;
+  collapsed?: boolean;
+  onToggle?: () => void;
 }) {
+  if (collapsed)
+    return (
+      <nav
+        className="worklist worklist-rail"
+        aria-label="Worklist"
+        data-testid="worklist"
+        data-collapsed="true"
+      >
+        <button
+          type="button"
+          className="ghost panel-toggle"
+          data-testid="toggle-worklist"
+          title="Show the worklist"
+          onClick={onToggle}
+        >
+          ▸
+        </button>
+      </nav>
+    );
   return (
     <nav className="worklist" aria-label="Worklist" data-testid="worklist">
-      <h2>Worklist</h2>
+      <h2>
+        Worklist{' '}
+        {onToggle && (
+          <button
+            type="button"
+            className="ghost panel-toggle"
+            data-testid="toggle-worklist"
+            title="Hide the worklist (more film)"
+            onClick={onToggle}
+          >
+            ◂
+          </button>
+        )}
+      </h2>
       {actions ? <div className="wl-actions">{actions}</div> : null}
       <ol>
         {[...scans]

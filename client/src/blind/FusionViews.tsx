@@ -1,5 +1,5 @@
 import type { Finding, GlobalLabel } from '@cxr/shared';
-import { colorFor } from '../annotate/colors.js';
+import { useColorOf } from '../annotate/colors.js';
 import { type Viewport, boxToScreen } from '../viewer/transform.js';
 import type { GlobalTally } from './tallies.js';
 
@@ -37,6 +37,7 @@ export function FusionInfo({
   selected: boolean;
   nameOf: (id: string) => string;
 }) {
+  const colorOf = useColorOf();
   const fusion = finding.fusion;
   if (!fusion) return null;
   const count = new Set(fusion.sources.map((s) => s.readerId)).size;
@@ -56,7 +57,7 @@ export function FusionInfo({
         <ul className="fusion-sources">
           {fusion.sources.map((s) => (
             <li key={s.readerId} data-testid="fusion-source" data-reader-id={s.readerId}>
-              <span className="swatch" style={{ background: colorFor(s.readerId) }} />
+              <span className="swatch" style={{ background: colorOf(s.readerId) }} />
               {nameOf(s.readerId)} · {Math.round(s.box.x_min)},{Math.round(s.box.y_min)} –{' '}
               {Math.round(s.box.x_max)},{Math.round(s.box.y_max)}
             </li>
@@ -80,6 +81,7 @@ export function SourceOutlines({
   viewport: Viewport;
   nameOf: (id: string) => string;
 }) {
+  const colorOf = useColorOf();
   const sources = finding?.fusion?.sources ?? [];
   if (sources.length === 0) return null;
   return (
@@ -91,7 +93,7 @@ export function SourceOutlines({
     >
       {sources.map((s) => {
         const r = boxToScreen(viewport, s.box);
-        const color = colorFor(s.readerId);
+        const color = colorOf(s.readerId);
         return (
           <g key={s.readerId} data-testid="source-outline" data-reader-id={s.readerId}>
             <rect

@@ -61,6 +61,13 @@ const CHOICES: readonly [VoteChoice, string][] = [
  * quorum with a written reason, or decides directly. Decisions come from the scan document,
  * which the server writes, so they survive reloads and show on every client.
  */
+/** A reader of the panel as the vote controls show them. */
+export interface PanelReader {
+  readonly id: string;
+  readonly name: string;
+  readonly online: boolean;
+}
+
 export function TargetConsensus({
   target,
   vote,
@@ -70,6 +77,7 @@ export function TargetConsensus({
   readOnly,
   live,
   actions,
+  readers,
 }: {
   target: Target;
   vote: Vote | undefined;
@@ -80,15 +88,21 @@ export function TargetConsensus({
   /** The live panel is connected (commands would otherwise fail at once). */
   live: boolean;
   actions: ConsensusActions;
+  /** The session's readers, for "who voted, who is missing" (shown to the moderator). */
+  readers: readonly PanelReader[];
 }) {
   const command = useCommand();
   const [overriding, setOverriding] = useState(false);
+  const [confirmClose, setConfirmClose] = useState(false);
   const [outcome, setOutcome] = useState<'accepted' | 'rejected'>('rejected');
   const [reason, setReason] = useState('');
   const open = vote?.state === 'open' ? vote : undefined;
   const mine = open?.ballots[userId];
   const disabled = command.busy || !live || readOnly;
   const moderator = role === 'moderator';
+  const quorum = vote?.quorum;
+  const belowQuorum = open !== undefined && quorum !== undefined && open.tally.agree < quorum;
+  const missing = open ? readers.filter((r) => open.ballots[r.id] === undefined) : [];
 
   return (
     <div
@@ -123,10 +137,35 @@ export function TargetConsensus({
         >
           {vote.state === 'open' ? 'Vote' : vote.state === 'void' ? 'Void' : 'Closed'}: {vote.tally.agree}{' '}
           agree · {vote.tally.disagree} disagree · {vote.tally.abstain} abstain
+          {quorum !== undefined && (
+            <span className="quorum" data-testid="vote-quorum">
+              {' '}
+              · needs {quorum} agree
+            </span>
+          )}
           {vote.state === 'closed' && vote.outcome
             ? ` → ${vote.outcome}${vote.overridden ? ' (override)' : ''}`
             : ''}
         </span>
+      )}
+      {open && moderator && (
+        <ul className="ballots" data-testid="vote-ballots" aria-label="Who voted">
+          {readers.map((r) => {
+            const choice = open.ballots[r.id];
+            return (
+              <li
+                key={r.id}
+                data-testid="vote-ballot"
+                data-user-id={r.id}
+                data-choice={choice ?? ''}
+                data-online={r.online}
+                className={choice ? `ballot-${choice}` : 'ballot-missing'}
+              >
+                {r.name}: {choice ?? (r.online ? 'not voted' : 'not voted (offline)')}
+              </li>
+            );
+          })}
+        </ul>
       )}
       {open && role === 'reader' && (
         <fieldset className="vote-buttons">
@@ -166,7 +205,11 @@ export function TargetConsensus({
                 data-testid="vote-close"
                 disabled={disabled}
                 title="Close: the quorum decides"
-                onClick={() => command.run(() => actions.closeVote(open.id))}
+                onClick={() => {
+                  // Below quorum the close rejects: say so, and who has not voted, first.
+                  if (belowQuorum) setConfirmClose(true);
+                  else void command.run(() => actions.closeVote(open.id));
+                }}
               >
                 Close vote
               </button>
@@ -202,6 +245,29 @@ export function TargetConsensus({
             </>
           )}
         </span>
+      )}
+      {moderator && open && confirmClose && (
+        <div className="close-warning" role="alertdialog" data-testid="vote-close-warning">
+          <p>
+            Only {open.tally.agree} agree of the {quorum} needed: closing now <strong>rejects</strong> it.
+            {missing.length > 0 && ` Not voted yet: ${missing.map((r) => r.name).join(', ')}.`}
+          </p>
+          <button
+            type="button"
+            className="danger"
+            data-testid="vote-close-confirm"
+            disabled={disabled}
+            onClick={() => {
+              setConfirmClose(false);
+              void command.run(() => actions.closeVote(open.id));
+            }}
+          >
+            Close and reject
+          </button>
+          <button type="button" className="ghost" onClick={() => setConfirmClose(false)}>
+            Keep it open
+          </button>
+        </div>
       )}
       {moderator && open && overriding && (
         <form

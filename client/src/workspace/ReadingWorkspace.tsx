@@ -1,7 +1,7 @@
 import type { GlobalLabel, SessionScan } from '@cxr/shared';
 import { NO_FINDING, checkReadingRules } from '@cxr/shared';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { colorFor } from '../annotate/colors.js';
+import { ColorsContext, panelOrder, sessionColors } from '../annotate/colors.js';
 import { FindingsList } from '../annotate/FindingsList.js';
 import { GlobalLabelsPanel } from '../annotate/GlobalLabelsPanel.js';
 import { type Api, type SessionView as Session, dicomUrl, previewUrl } from '../app/api.js';
@@ -21,6 +21,7 @@ import { ModeratorPanel } from '../consensus/ModeratorPanel.js';
 import { ViewerController } from '../viewer/controller.js';
 import { prefetchEnabled, sharedImageCache } from '../viewer/image-cache.js';
 import { type ImageUrls, useScanImage } from '../viewer/use-scan-image.js';
+import { ReaderLegend } from './ReaderLegend.js';
 import { ReaderProgressPanel } from './ReaderProgressPanel.js';
 import { useAnnotations } from './use-annotations.js';
 import { useCursorPresence } from './use-cursor-presence.js';
@@ -29,9 +30,12 @@ import { useLiveConsensus } from './use-live-consensus.js';
 import { usePrefetch } from './use-prefetch.js';
 import { useSelection } from './use-selection.js';
 import { useViewerSize } from './use-viewer-size.js';
+import { useVoteNotice } from './use-vote-notice.js';
+import { useStoredFlag } from './use-stored-flag.js';
 import { useWorkspaceHotkeys } from './use-workspace-hotkeys.js';
 import { ViewerStage } from './ViewerStage.js';
 import { ViewerToolbar } from './ViewerToolbar.js';
+import { VoteNotice } from './VoteNotice.js';
 import { WorkspaceBanners } from './WorkspaceBanners.js';
 import { WorkspaceTopbar } from './WorkspaceTopbar.js';
 
@@ -104,13 +108,27 @@ export function ReadingWorkspace({
   const readOnly = locked || status.refusal?.stopped === true || (blindStage && !blindReading);
   const selection = useSelection(store, snap, readOnly);
   const [help, setHelp] = useState(false);
+  const [sideOpen, setSideOpen] = useStoredFlag('cxr.side-panels', true);
+  // A locked scan has no drawing: the Box tool gives way to Select.
+  useEffect(() => {
+    if (readOnly && viewer.tool === 'draw') controller.setTool('select');
+  }, [readOnly, viewer.tool, controller]);
 
   const members = session.members;
   const nameOf = useCallback(
     (id: string) => (id === userId ? auth.user.username : (members.find((m) => m.id === id)?.username ?? id)),
     [members, userId, auth.user.username],
   );
-  const myColor = colorFor(userId);
+  const order = useMemo(() => panelOrder(session), [session]);
+  const colorOf = useMemo(() => sessionColors(order), [order]);
+  const myColor = colorOf(userId);
+  const [hiddenAuthors, setHiddenAuthors] = useState<ReadonlySet<string>>(new Set());
+  const toggleAuthor = (id: string) =>
+    setHiddenAuthors((h) => {
+      const next = new Set(h);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
   const connection = live?.connection;
   const { onCursor, peers, cursors } = useCursorPresence(connection, live?.snapshot.generation ?? 0, {
     id: userId,
@@ -145,7 +163,13 @@ export function ReadingWorkspace({
     locked,
     readOnly,
     blindStage,
+    readers: session.readerIds.map((id) => ({
+      id,
+      name: nameOf(id),
+      online: panelMemberOnline(panel, id),
+    })),
   });
+  const voteNotice = useVoteNotice(consensus.openVotes, userId, role === 'reader' && !readOnly);
   const { panelSnap, panelLive } = consensus;
   const moderatorScanId = panelSnap?.members.find((m) => m.role === 'moderator' && m.online)?.scanId ?? null;
   usePrefetch({
@@ -187,166 +211,214 @@ export function ReadingWorkspace({
   const isModerator = role === 'moderator';
 
   return (
-    <div className="workspace">
-      <WorkspaceTopbar
-        sessionName={session.name}
-        scanId={scan.scanId}
-        status={status}
-        onBack={onBack}
-        onHelp={() => setHelp(true)}
-        onSignOut={onSignOut}
-        presence={
-          <PresenceBar
-            entries={entries}
-            selfId={userId}
-            selfColor={myColor}
-            scanId={scan.scanId}
-            scans={session.scans}
-            panelState={panelSnap?.state}
-            panelError={panelSnap?.error ? `${panelSnap.error.message} (${panelSnap.error.code})` : undefined}
-            following={panelSnap?.following ?? false}
-            canFollow={role === 'reader'}
-            onFollow={onFollow}
-          />
-        }
-      />
-      <WorkspaceBanners
-        locked={locked}
-        blindReading={blindReading}
-        blindWaiting={blindStage && !blindReading}
-        refusal={status.refusal}
-        onSignOut={onSignOut}
-        onDismiss={() => connection?.dismissRefusal()}
-      />
-
-      <div className="reading">
-        <section className="viewer-column">
-          <ViewerToolbar
-            controller={controller}
-            viewer={viewer}
-            canUndo={snap.canUndo}
-            canRedo={snap.canRedo}
-            readOnly={readOnly}
-            onUndo={() => store?.undo()}
-            onRedo={() => store?.redo()}
-          />
-          <ViewerStage
-            stageRef={stageRef}
-            controller={controller}
-            viewer={viewer}
-            imageState={imageState}
-            rows={scan.rows}
-            columns={scan.columns}
-            onFirstPaint={onFirstPaint}
-            store={store}
-            snap={snap}
-            selection={selection}
-            readOnly={readOnly}
-            drawBlocked={drawBlocked}
-            cursors={cursors}
-            nameOf={nameOf}
-            onCursor={onCursor}
-          />
-        </section>
-
-        <aside className="side">
-          <GlobalLabelsPanel
-            findings={snap.findings}
-            globals={snap.globals}
-            readOnly={readOnly}
-            authorName={nameOf}
-            onToggle={toggleGlobal}
-            discussed={consensus.discussed}
-            consensus={blindStage ? undefined : (label) => consensus.consensusFor({ kind: 'global', label })}
-            tally={(label) => (
-              <TallyBadge label={label} tally={tallies.get(label)} readers={readerIds.length} />
-            )}
-          />
-          <FindingsList
-            findings={snap.findings}
-            selectedId={selection.selectedId}
-            readOnly={readOnly}
-            authorName={nameOf}
-            onSelect={selection.setSelectedId}
-            onEditLabels={selection.editLabels}
-            onRemove={(id) => store?.remove(id)}
-            decisionOf={consensus.decisionOf}
-            consensus={(f) => (
-              <>
-                <FusionInfo
-                  finding={f}
-                  readers={readerIds.length}
-                  selected={f.id === selection.selectedId}
-                  nameOf={nameOf}
-                />
-                {consensus.consensusFor({ kind: 'finding', id: f.id })}
-              </>
-            )}
-          />
-          {role === 'reader' && (
-            <ReaderProgressPanel
-              done={myDone}
-              blocked={doneBlocked}
-              stillValid={problems.length === 0}
-              onToggle={() => {
-                const r = store?.setDone(!myDone);
-                if (r && !r.ok) selection.setNotice(r.reason);
-              }}
-            />
-          )}
-          {!blindStage && (
-            <ConsensusPanel
-              api={api}
-              sessionId={session.id}
+    <ColorsContext.Provider value={colorOf}>
+      <div className="workspace">
+        <WorkspaceTopbar
+          sessionName={session.name}
+          scanId={scan.scanId}
+          status={status}
+          onBack={onBack}
+          onHelp={() => setHelp(true)}
+          onSignOut={onSignOut}
+          presence={
+            <PresenceBar
+              entries={entries}
+              selfId={userId}
+              selfColor={myColor}
               scanId={scan.scanId}
-              isModerator={isModerator}
-              locked={locked}
-              readingValid={problems.length === 0}
-              undecided={consensus.undecided}
-              readersDone={readersDone}
-              readers={readerIds.length}
-              lock={consensus.lock}
-              unlock={auth.user.role === 'admin' ? consensus.unlock : undefined}
-              onLocked={() => {
-                setLockedByMe(true);
-                onSessionChanged();
-              }}
-            />
-          )}
-          <BlindSide
-            token={auth.token}
-            session={session}
-            scanId={scan.scanId}
-            role={role}
-            locked={locked}
-            readOnly={readOnly}
-            findings={snap.findings}
-            decisionOf={consensus.decisionOf}
-            votes={consensus.votes?.values() ?? []}
-            onSelect={selection.setSelectedId}
-            openVote={consensus.actions.openVote}
-            onSessionChanged={onSessionChanged}
-          />
-          {isModerator && (
-            <ModeratorPanel
               scans={session.scans}
-              currentScanId={scan.scanId}
-              summaries={consensus.allSummaries}
-              votes={consensus.votes ?? new Map()}
-              members={panelLive ? (panelSnap?.members ?? []) : []}
-              live={panelLive}
-              onGoto={async (id) => {
-                const answer = await consensus.goto(id);
-                // The moderator moves too; followers are moved by the server's session:goto.
-                if (answer.ok && id !== scan.scanId)
-                  navigate({ name: 'session', sessionId: session.id, scanId: id });
-                return answer;
-              }}
+              panelState={panelSnap?.state}
+              panelError={
+                panelSnap?.error ? `${panelSnap.error.message} (${panelSnap.error.code})` : undefined
+              }
+              following={panelSnap?.following ?? false}
+              canFollow={role === 'reader'}
+              onFollow={onFollow}
             />
-          )}
-        </aside>
+          }
+        />
+        <WorkspaceBanners
+          locked={locked}
+          blindReading={blindReading}
+          blindWaiting={blindStage && !blindReading}
+          refusal={status.refusal}
+          onSignOut={onSignOut}
+          onDismiss={() => connection?.dismissRefusal()}
+        />
+        {voteNotice.vote && (
+          <VoteNotice
+            vote={voteNotice.vote}
+            findings={snap.findings}
+            nameOf={nameOf}
+            onShow={(id) => {
+              setHiddenAuthors(new Set());
+              selection.setSelectedId(id);
+              document
+                .querySelector(`[data-testid="finding-item"][data-finding-id="${CSS.escape(id)}"]`)
+                ?.scrollIntoView({ block: 'nearest' });
+            }}
+            onDismiss={voteNotice.dismiss}
+          />
+        )}
+
+        <div className={sideOpen ? 'reading' : 'reading side-collapsed'}>
+          <section className="viewer-column">
+            <ViewerToolbar
+              controller={controller}
+              viewer={viewer}
+              canUndo={snap.canUndo}
+              canRedo={snap.canRedo}
+              readOnly={readOnly}
+              onUndo={() => store?.undo()}
+              onRedo={() => store?.redo()}
+              sideOpen={sideOpen}
+              onToggleSide={() => setSideOpen(!sideOpen)}
+            />
+            <ViewerStage
+              stageRef={stageRef}
+              controller={controller}
+              viewer={viewer}
+              imageState={imageState}
+              rows={scan.rows}
+              columns={scan.columns}
+              onFirstPaint={onFirstPaint}
+              store={store}
+              snap={snap}
+              selection={selection}
+              readOnly={readOnly}
+              drawBlocked={drawBlocked}
+              cursors={cursors}
+              nameOf={nameOf}
+              colorOf={colorOf}
+              statusOf={consensus.statusOf}
+              hiddenAuthors={hiddenAuthors}
+              overlay={
+                <ReaderLegend
+                  members={order.map((id) => ({
+                    id,
+                    name: nameOf(id),
+                    role:
+                      id === session.moderatorId
+                        ? 'moderator'
+                        : readerIds.includes(id)
+                          ? 'reader'
+                          : 'observer',
+                    boxes: snap.findings.filter((f) => f.createdBy === id).length,
+                  }))}
+                  colorOf={colorOf}
+                  hidden={hiddenAuthors}
+                  onToggle={toggleAuthor}
+                />
+              }
+              onCursor={onCursor}
+            />
+          </section>
+
+          <aside className="side" data-testid="side-panels" hidden={!sideOpen}>
+            <GlobalLabelsPanel
+              findings={snap.findings}
+              globals={snap.globals}
+              readOnly={readOnly}
+              authorName={nameOf}
+              onToggle={toggleGlobal}
+              discussed={consensus.discussed}
+              consensus={
+                blindStage ? undefined : (label) => consensus.consensusFor({ kind: 'global', label })
+              }
+              tally={(label) => (
+                <TallyBadge label={label} tally={tallies.get(label)} readers={readerIds.length} />
+              )}
+            />
+            <FindingsList
+              findings={snap.findings}
+              selectedId={selection.selectedId}
+              readOnly={readOnly}
+              authorName={nameOf}
+              onSelect={selection.setSelectedId}
+              onEditLabels={selection.editLabels}
+              onRemove={(id) => store?.remove(id)}
+              decisionOf={consensus.decisionOf}
+              consensus={(f) => (
+                <>
+                  <FusionInfo
+                    finding={f}
+                    readers={readerIds.length}
+                    selected={f.id === selection.selectedId}
+                    nameOf={nameOf}
+                  />
+                  {consensus.consensusFor({ kind: 'finding', id: f.id })}
+                </>
+              )}
+            />
+            {role === 'reader' && (
+              <ReaderProgressPanel
+                done={myDone}
+                blocked={doneBlocked}
+                stillValid={problems.length === 0}
+                onToggle={() => {
+                  const r = store?.setDone(!myDone);
+                  if (r && !r.ok) selection.setNotice(r.reason);
+                }}
+              />
+            )}
+            {!blindStage && (
+              <ConsensusPanel
+                api={api}
+                sessionId={session.id}
+                scanId={scan.scanId}
+                isModerator={isModerator}
+                locked={locked}
+                readingValid={problems.length === 0}
+                undecided={consensus.undecided}
+                readersDone={readersDone}
+                readers={readerIds.length}
+                lock={consensus.lock}
+                unlock={auth.user.role === 'admin' ? consensus.unlock : undefined}
+                onLocked={() => {
+                  setLockedByMe(true);
+                  onSessionChanged();
+                }}
+              />
+            )}
+            <BlindSide
+              token={auth.token}
+              session={session}
+              scanId={scan.scanId}
+              role={role}
+              locked={locked}
+              readOnly={readOnly}
+              findings={snap.findings}
+              decisionOf={consensus.decisionOf}
+              votes={consensus.votes?.values() ?? []}
+              onSelect={selection.setSelectedId}
+              openVote={consensus.actions.openVote}
+              onSessionChanged={onSessionChanged}
+            />
+            {isModerator && (
+              <ModeratorPanel
+                scans={session.scans}
+                currentScanId={scan.scanId}
+                summaries={consensus.allSummaries}
+                votes={consensus.votes ?? new Map()}
+                members={panelLive ? (panelSnap?.members ?? []) : []}
+                live={panelLive}
+                onGoto={async (id) => {
+                  const answer = await consensus.goto(id);
+                  // The moderator moves too; followers are moved by the server's session:goto.
+                  if (answer.ok && id !== scan.scanId)
+                    navigate({ name: 'session', sessionId: session.id, scanId: id });
+                  return answer;
+                }}
+              />
+            )}
+          </aside>
+        </div>
+        {help && <HelpOverlay onClose={() => setHelp(false)} />}
       </div>
-      {help && <HelpOverlay onClose={() => setHelp(false)} />}
-    </div>
+    </ColorsContext.Provider>
   );
+}
+
+function panelMemberOnline(panel: LivePanel | undefined, id: string): boolean {
+  return panel?.snapshot.members.some((m) => m.userId === id && m.online) ?? false;
 }

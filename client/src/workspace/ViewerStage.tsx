@@ -1,5 +1,7 @@
-import type { RefObject } from 'react';
+import type { ReactNode, RefObject } from 'react';
 import { AnnotationStage, type RemoteCursor } from '../annotate/AnnotationStage.js';
+import type { BoxStatus } from '../annotate/box-style.js';
+import type { ColorOf } from '../annotate/colors.js';
 import { LabelPicker } from '../annotate/LabelPicker.js';
 import type { AnnotationSnapshot, YAnnotationStore } from '../annotate/store.js';
 import { SourceOutlines } from '../blind/FusionViews.js';
@@ -40,6 +42,10 @@ export function ViewerStage({
   drawBlocked,
   cursors,
   nameOf,
+  colorOf,
+  statusOf,
+  hiddenAuthors,
+  overlay,
   onCursor,
 }: {
   stageRef: RefObject<HTMLDivElement | null>;
@@ -56,6 +62,12 @@ export function ViewerStage({
   drawBlocked: string | undefined;
   cursors: readonly RemoteCursor[];
   nameOf: (userId: string) => string;
+  colorOf: ColorOf;
+  statusOf: (findingId: string) => BoxStatus;
+  /** Members whose boxes the legend hides on the image. */
+  hiddenAuthors: ReadonlySet<string>;
+  /** Drawn over the film's corner (the legend). */
+  overlay?: ReactNode;
   onCursor: (p: ImagePoint | null) => void;
 }) {
   const image = imageState.kind === 'loading' ? undefined : imageState.image;
@@ -86,13 +98,15 @@ export function ViewerStage({
         <AnnotationStage
           controller={controller}
           viewer={viewer}
-          findings={snap.findings}
+          findings={snap.findings.filter((f) => !hiddenAuthors.has(f.createdBy))}
           selectedId={selectedId}
           draft={picker?.kind === 'draft' ? picker.box : undefined}
           readOnly={readOnly}
           drawBlocked={drawBlocked}
           cursors={cursors}
           authorName={nameOf}
+          colorOf={colorOf}
+          statusOf={statusOf}
           onSelect={selection.setSelectedId}
           onDraftDrawn={(box) => selection.setPicker({ kind: 'draft', box })}
           onBoxChange={(id, box) => store.setBox(id, box)}
@@ -108,6 +122,7 @@ export function ViewerStage({
           nameOf={nameOf}
         />
       )}
+      {overlay}
       {imageState.kind === 'loading' && <div className="viewer-message">Loading image…</div>}
       {imageState.kind === 'placeholder' && (
         <div className="viewer-hint" data-testid="image-placeholder">

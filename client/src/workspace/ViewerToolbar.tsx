@@ -16,6 +16,8 @@ export function ViewerToolbar({
   readOnly,
   onUndo,
   onRedo,
+  sideOpen,
+  onToggleSide,
 }: {
   controller: ViewerController;
   viewer: ViewerState;
@@ -24,6 +26,8 @@ export function ViewerToolbar({
   readOnly: boolean;
   onUndo: () => void;
   onRedo: () => void;
+  sideOpen: boolean;
+  onToggleSide: () => void;
 }) {
   const voiText =
     viewer.voi.kind === 'window'
@@ -40,7 +44,9 @@ export function ViewerToolbar({
             aria-pressed={viewer.tool === tool}
             className={toggle(viewer.tool === tool)}
             data-testid={`tool-${tool}`}
-            title={`${label} (${key})`}
+            // Nothing can be drawn on a read-only scan: the Box tool is not offered.
+            disabled={tool === 'draw' && readOnly}
+            title={tool === 'draw' && readOnly ? 'Read-only: boxes cannot be drawn' : `${label} (${key})`}
             onClick={() => controller.setTool(tool)}
           >
             {label}
@@ -137,6 +143,16 @@ export function ViewerToolbar({
       <span className="readout" data-testid="wl-readout">
         {voiText} · {Math.round(viewer.view.scale * 100)}%
       </span>
+      <button
+        type="button"
+        className="panel-toggle"
+        data-testid="toggle-side"
+        aria-pressed={sideOpen}
+        title={sideOpen ? 'Hide the side panels (more film)' : 'Show the side panels'}
+        onClick={onToggleSide}
+      >
+        {sideOpen ? 'Panels ▸' : '◂ Panels'}
+      </button>
     </div>
   );
 }

@@ -6,7 +6,8 @@ import { type Api, ApiError, type SessionView as Session } from '../app/api.js';
 import { type CommandResult, voteFor } from '../collab/panel-channel.js';
 import type { LivePanel } from '../collab/panel-hooks.js';
 import { type ScanSummary, useScanSummaries } from '../collab/scan-summaries.js';
-import { type ConsensusActions, TargetConsensus } from '../consensus/TargetConsensus.js';
+import type { BoxStatus } from '../annotate/box-style.js';
+import { type ConsensusActions, type PanelReader, TargetConsensus } from '../consensus/TargetConsensus.js';
 
 const UNAVAILABLE = {
   ok: false as const,
@@ -31,6 +32,7 @@ export function useLiveConsensus(input: {
   locked: boolean;
   readOnly: boolean;
   blindStage: boolean;
+  readers: readonly PanelReader[];
 }) {
   const { api, session, scan, panel, snap, role, userId, readOnly, blindStage } = input;
   const channel = panel?.channel;
@@ -56,6 +58,7 @@ export function useLiveConsensus(input: {
         readOnly={readOnly}
         live={panelLive}
         actions={actions}
+        readers={input.readers}
       />
     );
   const discussed = [
@@ -102,6 +105,13 @@ export function useLiveConsensus(input: {
   const unlock = async (reason: string) => (channel ? channel.unlock(scan.scanId, reason) : UNAVAILABLE);
   const goto = async (id: string) => (channel ? channel.goto(id) : UNAVAILABLE);
   const decisionOf = (id: string) => decisionByKey.get(decisionKey({ kind: 'finding', id }))?.outcome;
+  const openVotes = [...(votes?.values() ?? [])].filter(
+    (v) => v.state === 'open' && v.scanId === scan.scanId,
+  );
+  const statusOf = (id: string): BoxStatus =>
+    openVotes.some((v) => v.target.kind === 'finding' && v.target.id === id)
+      ? 'voting'
+      : (decisionOf(id) ?? 'undecided');
   return {
     channel,
     panelSnap,
@@ -116,5 +126,7 @@ export function useLiveConsensus(input: {
     unlock,
     goto,
     decisionOf,
+    statusOf,
+    openVotes,
   };
 }
