@@ -13,14 +13,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Socket, io } from 'socket.io-client';
 import { ANALYTICS_CAPTURE_EVENT, ANALYTICS_SEND_INTERVAL_MS, PROTOCOL_VERSION } from '@cxr/shared';
-import { Child, cpuSeconds, freePort } from './load/proc.js';
-import { ADMIN, inBatches, setUpServer } from './load/setup.js';
+import { cpuSeconds, freePort } from './load/proc.js';
+import { startServer } from './load/server.js';
+import { inBatches, setUpServer } from './load/setup.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     rooms: { type: 'string', default: '50' },
@@ -35,22 +34,10 @@ const TRAFFIC_MS = 2000;
 
 const port = await freePort();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cxr-capture-bench-'));
-const server = new Child(
-  ['--import', 'tsx', path.join(ROOT, 'server/src/cli.ts'), 'serve'],
-  {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    ADMIN_USERNAME: ADMIN.username,
-    ADMIN_PASSWORD: ADMIN.password,
-    LOG_LEVEL: 'warn',
-  },
-  ROOT,
-);
+const server = await startServer(port, dataDir);
 const base = `http://127.0.0.1:${port}`;
 const sockets: Socket[] = [];
 try {
-  await server.waitReady(async () => (await fetch(`${base}/api/health`)).ok);
   const plan = await setUpServer(base, ROOMS, Date.now().toString(36));
   const clients: Array<{ socket: Socket; reader: boolean; scanId: string }> = [];
   await inBatches(plan.rooms.length * 6, 20, async (i) => {
