@@ -1,6 +1,7 @@
 import type { GlobalLabel, SessionScan } from '@cxr/shared';
 import { NO_FINDING, checkReadingRules } from '@cxr/shared';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useAnalyticsCapture } from '../analytics/use-analytics-capture.js';
 import { ColorsContext, panelOrder, sessionColors } from '../annotate/colors.js';
 import { FindingsList } from '../annotate/FindingsList.js';
 import { GlobalLabelsPanel } from '../annotate/GlobalLabelsPanel.js';
@@ -96,6 +97,16 @@ export function ReadingWorkspace({
   const stageRef = useRef<HTMLDivElement>(null);
   useViewerSize(stageRef, controller);
   const onFirstPaint = useFirstPaint(stageRef, imageState);
+
+  useAnalyticsCapture({
+    enabled: role === 'reader',
+    channel: panel?.channel,
+    sessionId: session.id,
+    scanId: scan.scanId,
+    userId,
+    controller,
+    findings: snap.findings,
+  });
 
   const status = live?.snapshot.status ?? { state: 'connecting' as const };
   // "Locked by me" bridges the moment between the lock's answer and the document saying so;

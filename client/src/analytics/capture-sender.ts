@@ -1,0 +1,64 @@
+import {
+  ANALYTICS_MIN_INTERVAL_MS,
+  ANALYTICS_SEND_INTERVAL_MS,
+  type AnalyticsCaptureInput,
+} from '@cxr/shared';
+import { type AckOutcome, type CaptureBuffer, outcomeOf } from './capture-buffer.js';
+
+/** How a batch went: `{ok: true}` once stored (or known), else the server's or the channel's error. */
+export type CaptureAnswer =
+  | { ok: true; stored: boolean }
+  | { ok: false; error: { code: string; message: string } };
+
+/** Sends a batch over the live panel and resolves with its answer (never rejects). */
+export type SendBatch = (batch: AnalyticsCaptureInput) => Promise<CaptureAnswer>;
+
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * When to send (R-ANALYTICS-1): at most one batch per `ANALYTICS_SEND_INTERVAL_MS`, only when
+ * something happened, one at a time. A failed batch is retried after a backoff that starts at
+ * the server's sustained rate and doubles; a flush (leaving the scan, signing out, the page
+ * going away) sends at once, which the server's burst allowance is there for.
+ */
+export class CaptureSender {
+  private waiting = false;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
+  private retryAt = Number.NEGATIVE_INFINITY;
+  private backoffMs = ANALYTICS_MIN_INTERVAL_MS;
+  /** Refused batches (content the server will never take), for the hook to report once. */
+  dropped = 0;
+
+  constructor(
+    private readonly buffer: CaptureBuffer,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Sends the next batch if it is time (or `flush`) and the channel can carry it. */
+  pump(send: SendBatch | undefined, flush = false): void {
+    const at = this.now();
+    this.buffer.tick(at);
+    if (!send || this.waiting || !this.buffer.pending()) return;
+    if (at < this.retryAt && !flush) return;
+    if (!flush && at - this.lastSentAt < ANALYTICS_SEND_INTERVAL_MS) return;
+    const batch = this.buffer.next(at);
+    if (!batch) return;
+    this.waiting = true;
+    this.lastSentAt = at;
+    void send(batch).then((answer) => this.answered(batch.batchId, outcomeOf(answer)));
+  }
+
+  private answered(batchId: string, outcome: AckOutcome): void {
+    this.waiting = false;
+    this.buffer.answered(batchId, outcome);
+    if (outcome === 'retry') {
+      this.retryAt = this.now() + this.backoffMs;
+      this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+      return;
+    }
+    this.backoffMs = ANALYTICS_MIN_INTERVAL_MS;
+    this.retryAt = Number.NEGATIVE_INFINITY;
+    if (outcome === 'drop') this.dropped++;
+    this.buffer.prune();
+  }
+}
