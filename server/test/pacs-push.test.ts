@@ -124,9 +124,18 @@ describe('SR push to a real PACS', () => {
 
   it('R-PUSH-1: a lock from the live panel is pushed too; unlocked and locked again, the new version is a new instance', async () => {
     const scanId = scans[1]!;
+    await draw(server, sessionId, scanId, panel.readers[0]!, { findings: [], globals: ['No finding'] });
     const moderator = await LiveClient.open(server.url, { token: panel.moderator.token, sessionId });
     const observer = await LiveClient.open(server.url, { token: panel.admin.token, sessionId });
     try {
+      // R-LOCK-7: the live panel's lock needs an accepted global label.
+      const accepted = await moderator.send('scan:decide', {
+        commandId: cmd(),
+        scanId,
+        target: { kind: 'global', label: 'No finding' },
+        outcome: 'accepted',
+      });
+      expect(accepted.ok).toBe(true);
       const first = await moderator.send('scan:lock', { commandId: cmd(), scanId });
       expect(first.ok).toBe(true);
       await waitForPush(admin, sessionId, scanId, (p) => p?.state === 'sent');

@@ -350,6 +350,7 @@ interface SocketRow {
 }
 
 const FINDING = 'f-matrix';
+const GLOBAL = 'No finding';
 
 /** Keyed by event name: the type makes every command of the contract appear here. */
 const SOCKET: Readonly<Record<keyof ClientToServerEvents, SocketRow>> = {
@@ -506,6 +507,9 @@ describe('R-SEC-10 permission matrix', () => {
       updatedAt: 1,
     };
     putFinding(writer.doc, finding);
+    // R-LOCK-7: the scan:lock row needs an accepted global label; the reader proposes one and it
+    // is accepted beforehand, so the row tests who may lock, not what.
+    writer.doc.getMap('globals').set(GLOBAL, { label: GLOBAL, proposedBy: members.reader.id, updatedAt: 1 });
     // The server has it once the scan's document reports a version for the finding.
     for (let tries = 0; ; tries++) {
       const version = await server.scanDocs.targetVersion(
@@ -516,6 +520,16 @@ describe('R-SEC-10 permission matrix', () => {
       if (tries > 500) throw new Error('the finding never reached the server');
       await new Promise((r) => setTimeout(r, 10));
     }
+    const acceptedGlobal = await server.scanDocs.writeDecision(
+      { sessionId: live, scanId: liveScan },
+      {
+        target: { kind: 'global', label: GLOBAL },
+        outcome: 'accepted',
+        decidedBy: members.moderator.id,
+        decidedAt: 1,
+      },
+    );
+    if (!acceptedGlobal.ok) throw new Error(`accepting the global label: ${acceptedGlobal.error.code}`);
 
     world = { server, api, members, spare, bystander, live, blind, dicomScan, plainScan, liveScan };
   });

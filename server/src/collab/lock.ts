@@ -20,7 +20,14 @@ import type { Room } from './room.js';
 import type { RoomRegistry } from './room-registry.js';
 
 export type LockError = {
-  code: 'already_locked' | 'not_locked' | 'not_found' | 'conflict' | 'unavailable' | 'undecided';
+  code:
+    | 'already_locked'
+    | 'not_locked'
+    | 'not_found'
+    | 'conflict'
+    | 'unavailable'
+    | 'undecided'
+    | 'no_global_label';
   message: string;
 };
 
@@ -29,6 +36,11 @@ export interface LockOptions {
   readonly rejectUndecided?: boolean;
   /** Refuse to lock while candidates are undecided (the live panel's rule); off for the bare primitive. */
   readonly requireDecided?: boolean;
+  /**
+   * Refuse to lock a reading without an accepted global label (VinDr-CXR: every image carries
+   * at least one, "No finding" included); the live panel's rule R-LOCK-7.
+   */
+  readonly requireGlobalLabel?: boolean;
 }
 
 export interface LockService {
@@ -55,6 +67,13 @@ export function undecidedTargets(doc: Y.Doc): Decision['target'][] {
     ...readGlobals(doc).map((g) => ({ kind: 'global' as const, label: g.label })),
   ];
   return targets.filter((t) => !decided.has(decisionKey(t)));
+}
+
+/** Global labels the panel accepted (a decision with outcome `accepted`). */
+export function acceptedGlobals(doc: Y.Doc): string[] {
+  return readDecisions(doc).flatMap((d) =>
+    d.target.kind === 'global' && d.outcome === 'accepted' ? [d.target.label] : [],
+  );
 }
 
 /**
@@ -94,6 +113,12 @@ export function createLockService(
           return err({
             code: 'undecided',
             message: `${undecided.length} candidate(s) are undecided: decide them or reject the undecided explicitly`,
+          });
+        }
+        if (options.requireGlobalLabel && acceptedGlobals(room.doc).length === 0) {
+          return err({
+            code: 'no_global_label',
+            message: 'accept at least one global label (for example "No finding") before locking',
           });
         }
         room.locked = true;

@@ -71,6 +71,7 @@ export class ModeratorService {
     const key: RoomKey = { sessionId: actor.sessionId, scanId: cmd.scanId };
     const locked = await this.ctx.scanDocs.locks.lock(key, actor.userId, {
       requireDecided: true,
+      requireGlobalLabel: true,
       rejectUndecided: cmd.rejectUndecided,
     });
     if (!locked.ok) return fromLock(locked.error);

@@ -256,7 +256,7 @@ describe('live panel (in-process back end)', () => {
       error: { code: 'vote_void' },
     });
   });
-  it('R-MOD-2 R-MOD-3 R-VOTE-6 R-RT-4: decide directly, override a vote with a reason, lock (undecided refused or rejected), admin unlock', async () => {
+  it('R-MOD-2 R-MOD-3 R-VOTE-6 R-RT-4 R-LOCK-7: decide directly, override a vote with a reason, lock (undecided refused or rejected, no accepted global label refused), admin unlock', async () => {
     const scan2 = panel.scanIds[0]!;
     const moderator = await open(panel.moderator.token);
     const admin = await open(panel.admin.token);
@@ -295,6 +295,17 @@ describe('live panel (in-process back end)', () => {
       error: { code: 'undecided' },
     });
     await until(() => writer.doc.getMap('globals').has('Pneumonia'), 5000, 'global proposed');
+    // R-LOCK-7: rejecting the undecided would leave no accepted global label: refused, and
+    // nothing is written (Pneumonia stays undecided, no record).
+    expect(
+      await moderator.send('scan:lock', { commandId: cmd(), scanId: scan2, rejectUndecided: true }),
+    ).toMatchObject({ ok: false, error: { code: 'no_global_label' } });
+    expect(writer.doc.getMap('decisions').has('global:Pneumonia')).toBe(false);
+    const noRecord = await new Api(server.url, panel.admin.token).call(
+      'GET',
+      `/api/sessions/${panel.sessionId}/scans/${scan2}/consensus`,
+    );
+    expect(noRecord.status).toBe(404);
     let decided = await moderator.send('scan:decide', {
       commandId: cmd(),
       scanId: scan2,

@@ -26,6 +26,8 @@ export const API_ERROR_CODES = [
   'pacs_unavailable',
   'pacs_refused',
   'already_sent',
+  // A lock that would break the VinDr-CXR rule of at least one global label (R-LOCK-7).
+  'no_global_label',
   // DICOM import: why a file was refused (the server's DICOM library defines each one's status).
   'dicom_empty',
   'dicom_not_dicom',

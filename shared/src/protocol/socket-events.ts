@@ -162,6 +162,8 @@ export const SOCKET_ERROR_CODES = [
   'vote_void',
   'already_open',
   'undecided',
+  /** R-LOCK-7: a lock needs at least one accepted global label. */
+  'no_global_label',
   'already_locked',
   'not_locked',
   'locked',
