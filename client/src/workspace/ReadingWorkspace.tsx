@@ -1,6 +1,7 @@
 import type { GlobalLabel, SessionScan } from '@cxr/shared';
 import { NO_FINDING, checkReadingRules } from '@cxr/shared';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { AnalyticsPanel } from '../analytics/AnalyticsPanel.js';
 import { useAnalyticsCapture } from '../analytics/use-analytics-capture.js';
 import { ColorsContext, panelOrder, sessionColors } from '../annotate/colors.js';
 import { FindingsList } from '../annotate/FindingsList.js';
@@ -422,6 +423,7 @@ export function ReadingWorkspace({
                 }}
               />
             )}
+            {isModerator && <AnalyticsPanel token={auth.token} sessionId={session.id} panel={panel} />}
           </aside>
         </div>
         {help && <HelpOverlay onClose={() => setHelp(false)} />}
