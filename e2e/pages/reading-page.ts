@@ -1,4 +1,11 @@
-import { type Browser, type BrowserContext, type Locator, type Page, expect } from '@playwright/test';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Locator,
+  type Page,
+  expect,
+} from '@playwright/test';
 
 /** Image-pixel box as stored in the scan document. */
 export interface Box {
@@ -52,8 +59,9 @@ export class ReadingPage {
   static async signedIn(
     browser: Browser,
     member: { token: string; user: Record<string, unknown> },
+    options: BrowserContextOptions = {},
   ): Promise<{ context: BrowserContext; page: Page; reading: ReadingPage }> {
-    const context = await browser.newContext();
+    const context = await browser.newContext(options);
     // about:blank (the new page before its first navigation) has no storage of its own.
     await context.addInitScript(
       (auth) => {

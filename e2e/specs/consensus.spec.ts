@@ -167,6 +167,13 @@ test('five readers and a moderator reach consensus, lock, and the audit chain ve
     'data-outcome',
     'rejected',
   );
+  // The lock record says who locked it and what it holds (one box, Other diseases, COPD rejected).
+  const record = mod.page.getByTestId('consensus-locked');
+  await expect(record.getByTestId('consensus-locked-by')).toContainText(`by ${panel.moderator.username}`);
+  await expect(record.getByTestId('consensus-boxes')).toHaveAttribute('data-accepted', '1');
+  await expect(record.getByTestId('consensus-boxes')).toContainText('Nodule/Mass');
+  await expect(b.page.getByTestId('consensus-globals')).toHaveAttribute('data-labels', /Other diseases/);
+  await expect(b.page.getByTestId('consensus-globals')).toContainText('1 rejected');
   await expect(b.reading.globalLabel('Pneumonia')).toBeDisabled();
   await expect(b.page.getByTestId('vote-open')).toHaveCount(0);
   await expect(b.page.getByTestId('tool-draw')).toBeDisabled();

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { Api, ConsensusInfo } from '../app/api.js';
 import type { CommandResult } from '../collab/panel-channel.js';
+import { summarizeLock } from './lock-summary.js';
 import { CommandError, useCommand } from './TargetConsensus.js';
 
 /**
@@ -16,6 +17,8 @@ export function ConsensusPanel({
   locked,
   readingValid,
   undecided,
+  acceptedGlobals,
+  nameOf,
   readersDone,
   readers,
   lock,
@@ -29,6 +32,9 @@ export function ConsensusPanel({
   locked: boolean;
   readingValid: boolean;
   undecided: number;
+  /** Global labels the panel accepted so far; a lock needs one (R-LOCK-7). */
+  acceptedGlobals: number;
+  nameOf: (userId: string) => string;
   readersDone: number;
   readers: number;
   lock: (rejectUndecided: boolean) => Promise<CommandResult<{ version: number; sha256: string }>>;
@@ -84,17 +90,7 @@ export function ConsensusPanel({
         </p>
       )}
       {locked ? (
-        <p data-testid="consensus-locked">
-          Locked consensus{info ? ` v${info.version}` : ''}
-          {info && (
-            <>
-              <br />
-              <code title="SHA-256 of the canonical consensus record" data-testid="consensus-hash">
-                {info.sha256.slice(0, 16)}…
-              </code>
-            </>
-          )}
-        </p>
+        <LockRecord info={info} nameOf={nameOf} />
       ) : isModerator ? (
         confirming ? (
           <div className="confirm">
@@ -103,6 +99,12 @@ export function ConsensusPanel({
               consensus.
               {!readingValid && <strong> The reading does not satisfy the VinDr rules yet.</strong>}
             </p>
+            {acceptedGlobals === 0 && (
+              <p className="notice" role="alert" data-testid="lock-needs-global">
+                Accept at least one global label first (“No finding” for a normal film): every VinDr-CXR image
+                carries one.
+              </p>
+            )}
             <label className="check">
               <input
                 type="checkbox"
@@ -116,7 +118,7 @@ export function ConsensusPanel({
               type="button"
               className="danger"
               data-testid="lock-confirm"
-              disabled={command.busy}
+              disabled={command.busy || acceptedGlobals === 0}
               onClick={doLock}
             >
               {command.busy ? 'Locking…' : 'Lock consensus'}
@@ -167,5 +169,49 @@ export function ConsensusPanel({
       )}
       <CommandError error={command.error} />
     </section>
+  );
+}
+
+/** The frozen consensus: version, who locked it and when, what it holds, and its hash. */
+function LockRecord({ info, nameOf }: { info: ConsensusInfo | undefined; nameOf: (id: string) => string }) {
+  const summary = summarizeLock(info?.record);
+  return (
+    <div data-testid="consensus-locked" data-version={info?.version}>
+      <p>
+        Locked consensus{info ? ` v${info.version}` : ''}
+        {summary && (
+          <span data-testid="consensus-locked-by">
+            {' '}
+            by {nameOf(summary.lockedBy)}, {new Date(summary.lockedAt).toLocaleString()}
+          </span>
+        )}
+      </p>
+      {summary && (
+        <ul className="lock-record" data-testid="consensus-summary">
+          <li
+            data-testid="consensus-boxes"
+            data-accepted={summary.acceptedBoxes}
+            data-rejected={summary.rejectedBoxes}
+          >
+            {summary.acceptedBoxes} box(es) accepted, {summary.rejectedBoxes} rejected
+            {summary.labels.length > 0 &&
+              `: ${summary.labels.map((l) => `${l.label} ×${l.count}`).join(', ')}`}
+          </li>
+          <li data-testid="consensus-globals" data-labels={summary.acceptedGlobals.join('|')}>
+            Global: {summary.acceptedGlobals.join(', ') || 'none'}
+            {summary.rejectedGlobals > 0 && ` (${summary.rejectedGlobals} rejected)`}
+          </li>
+        </ul>
+      )}
+      {info && (
+        <code
+          title="SHA-256 of the canonical consensus record"
+          data-testid="consensus-hash"
+          data-sha256={info.sha256}
+        >
+          {info.sha256.slice(0, 16)}…
+        </code>
+      )}
+    </div>
   );
 }

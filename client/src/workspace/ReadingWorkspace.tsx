@@ -382,6 +382,8 @@ export function ReadingWorkspace({
                 locked={locked}
                 readingValid={problems.length === 0}
                 undecided={consensus.undecided}
+                acceptedGlobals={consensus.acceptedGlobals}
+                nameOf={nameOf}
                 readersDone={readersDone}
                 readers={readerIds.length}
                 lock={consensus.lock}

@@ -73,6 +73,10 @@ export function useLiveConsensus(input: {
     ...snap.globals.map((g) => decisionKey({ kind: 'global', label: g.label })),
   ];
   const undecided = candidateKeys.filter((k) => !decisionByKey.has(k)).length;
+  // R-LOCK-7: the lock needs an accepted global label; the panel says so before asking.
+  const acceptedGlobals = snap.decisions.filter(
+    (d) => d.target.kind === 'global' && d.outcome === 'accepted',
+  ).length;
   const summary: ScanSummary = { locked: input.locked, undecided, candidates: candidateKeys.length };
   const isModerator = role === 'moderator';
   const otherScans = useMemo(
@@ -121,6 +125,7 @@ export function useLiveConsensus(input: {
     consensusFor,
     discussed,
     undecided,
+    acceptedGlobals,
     allSummaries,
     lock,
     unlock,
