@@ -193,6 +193,14 @@ for (const viewport of [
       );
     }
     expect(await legend.count()).toBeGreaterThanOrEqual(6);
+    const aLegend = mod.page.locator(`[data-testid="legend-item"][data-user-id="${panel.readers[0]!.id}"]`);
+    await aLegend.getByTestId('legend-toggle').click();
+    await expect(aLegend).toHaveAttribute('data-hidden', 'true');
+    await expect.poll(async () => (await layoutOf(mod.page)).length).toBe(4);
+    await mod.reading.expectFindingsCount(6);
+    await aLegend.getByTestId('legend-toggle').click();
+    await expect(aLegend).toHaveAttribute('data-hidden', 'false');
+    await expect.poll(async () => (await layoutOf(mod.page)).length).toBe(6);
 
     // Chips: none covers another, each inside the viewer, each on a dark backing over a bright film.
     const viewer = await mod.reading.viewer.boundingBox();
@@ -299,6 +307,13 @@ for (const viewport of [
     await expect(mod.page.getByTestId('consensus-globals')).toHaveAttribute('data-labels', 'Other diseases');
     for (const p of pages) await expectFits(p.page, viewport);
 
-    await Promise.all(pages.map((p) => p.context.close()));
+    // A reader who leaves is shown offline, without the follow arrow.
+    const eChip = mod.page.locator(`[data-testid="presence-member"][data-user-id="${panel.readers[4]!.id}"]`);
+    await expect(eChip.locator('.follow-mark')).toHaveCount(1);
+    await e.context.close();
+    await expect(eChip).toHaveAttribute('data-online', 'false', { timeout: 20_000 });
+    await expect(eChip.locator('.follow-mark')).toHaveCount(0);
+
+    await Promise.all(pages.filter((p) => p !== e).map((p) => p.context.close()));
   });
 }
