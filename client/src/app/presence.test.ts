@@ -50,7 +50,7 @@ describe('presence entries', () => {
       selfId: 'b',
       scanId: 's1',
     });
-    expect(entries.find((e) => e.id === 'a')).toMatchObject({ online: true, scanId: 's1', color: '#abc' });
+    expect(entries.find((e) => e.id === 'a')).toMatchObject({ online: true, scanId: 's1' });
     expect(entries.find((e) => e.id === 'mod')).toMatchObject({
       online: false,
       scanId: null,

@@ -12,7 +12,6 @@ export interface PresenceEntry {
   readonly following: boolean;
   /** Marked this scan done (scan document). */
   readonly done: boolean;
-  readonly color: string | undefined;
 }
 
 /**
@@ -52,7 +51,6 @@ export function presenceEntries(input: {
       scanId: self ? input.scanId : live?.online ? live.scanId : peer ? input.scanId : null,
       following: live?.following ?? false,
       done: doneBy.has(id),
-      color: peer?.user.color,
     };
   });
 }
