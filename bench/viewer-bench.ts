@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 import { freePort } from './load/proc.js';
 import { ROOT, startServer } from './load/server.js';
+import { reloads } from './viewer/browser.js';
 import { directOpens } from './viewer/direct-open.js';
 import { TARGETS, printWalks, printWindowLevel } from './viewer/report.js';
 import { setUp, warmServer } from './viewer/setup.js';
@@ -110,6 +111,8 @@ async function main(): Promise<void> {
       wl.push({ viewport, ...result });
     }
 
+    if (reloads.count > 0)
+      console.log(`page loads retried (client/dist was being rebuilt by someone else): ${reloads.count}`);
     const outDir = path.join(ROOT, 'bench/results');
     mkdirSync(outDir, { recursive: true });
     const file = path.join(outDir, `viewer-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
