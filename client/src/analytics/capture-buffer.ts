@@ -20,9 +20,11 @@ import {
  * next batch and tells it how the server answered. No timers, no socket, no DOM here, so the
  * batching, the bounds and the retry rules are unit-tested with plain numbers.
  *
- * One batch is in flight at a time. A batch that got no answer (or `rate_limited`) is sent
- * again with the same `batchId`, so the server stores it once however often it arrives; a
- * batch the server refused for its content is dropped, since sending it again cannot help.
+ * Normally one batch is in flight at a time; a flush (leaving the scan, signing out) may send
+ * what is new while an earlier batch still waits, since there may be no later chance. A batch
+ * that got no answer (or `rate_limited`) is sent again with the same `batchId`, so the server
+ * stores it once however often it arrives; a batch the server refused for its content is
+ * dropped, since sending it again cannot help.
  */
 
 interface ScanEntry {
@@ -36,10 +38,12 @@ interface ScanEntry {
   readonly views: Map<string, FindingView>;
 }
 
-interface InFlight {
-  readonly batch: AnalyticsCaptureInput;
+interface Unacked {
+  batch: AnalyticsCaptureInput;
   /** When its content was taken: past the server's age window it can only be refused. */
   readonly takenAt: number;
+  /** Sent and waiting for its answer (else it failed and waits to be sent again). */
+  sending: boolean;
 }
 
 /** What the server's answer means for the batch in flight. */
@@ -65,7 +69,8 @@ export function batchBytes(batch: AnalyticsCaptureInput): number {
 
 export class CaptureBuffer {
   private readonly scans = new Map<string, ScanEntry>();
-  private inFlight: InFlight | undefined;
+  /** Batches sent and not yet acknowledged, oldest first. */
+  private readonly unacked = new Map<string, Unacked>();
 
   constructor(private readonly newId: () => string) {}
 
@@ -97,29 +102,32 @@ export class CaptureBuffer {
 
   /** A batch waits for its answer. */
   get busy(): boolean {
-    return this.inFlight !== undefined;
+    for (const u of this.unacked.values()) if (u.sending) return true;
+    return false;
   }
 
-  /** Something happened that no batch carries yet (or a batch waits to be sent again). */
+  /** Something happened that no batch carries yet, or a failed batch waits to be sent again. */
   pending(): boolean {
-    if (this.inFlight) return true;
+    for (const u of this.unacked.values()) if (!u.sending) return true;
     for (const e of this.scans.values()) if (this.hasNews(e)) return true;
     return false;
   }
 
   /**
-   * The batch to send now: the one in flight again (same id, `sentAt` renewed so the server's
+   * The batch to send now: a failed one again (same id, `sentAt` renewed so the server's
    * clock correction stays right) or a new one from what is pending; undefined when there is
    * nothing to say. Whatever goes into a new batch is no longer pending.
    */
   next(at: number): AnalyticsCaptureInput | undefined {
-    if (this.inFlight) {
-      if (at - this.inFlight.takenAt > MAX_RETRY_AGE_MS) this.inFlight = undefined;
-      else {
-        const batch = { ...this.inFlight.batch, sentAt: at };
-        this.inFlight = { batch, takenAt: this.inFlight.takenAt };
-        return batch;
+    for (const [id, u] of this.unacked) {
+      if (u.sending) continue;
+      if (at - u.takenAt > MAX_RETRY_AGE_MS) {
+        this.unacked.delete(id);
+        continue;
       }
+      u.batch = { ...u.batch, sentAt: at };
+      u.sending = true;
+      return u.batch;
     }
     const scans: ScanCapture[] = [];
     let viewBudget = VIEWS_PER_BATCH;
@@ -148,14 +156,16 @@ export class CaptureBuffer {
     if (scans.length === 0) return undefined;
     const batch: AnalyticsCaptureInput = { batchId: this.newId(), sentAt: at, scans };
     this.shrinkToFit(batch);
-    this.inFlight = { batch, takenAt: at };
+    this.unacked.set(batch.batchId, { batch, takenAt: at, sending: true });
     return batch;
   }
 
-  /** The server's answer to the batch in flight (an answer to an older id is ignored). */
+  /** The server's answer to a batch sent (an answer to an unknown id is ignored). */
   answered(batchId: string, outcome: AckOutcome): void {
-    if (this.inFlight?.batch.batchId !== batchId) return;
-    if (outcome !== 'retry') this.inFlight = undefined;
+    const u = this.unacked.get(batchId);
+    if (!u) return;
+    if (outcome === 'retry') u.sending = false;
+    else this.unacked.delete(batchId);
   }
 
   /** Forgets a scan that is closed and fully reported (keeps the map small over a long session). */

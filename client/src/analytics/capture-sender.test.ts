@@ -67,18 +67,24 @@ describe('CaptureSender', () => {
     expect(buffer.pending()).toBe(false);
   });
 
-  it('flushes at once, but never while a batch waits for its answer', async () => {
+  it('flushes at once, even beside a batch still waiting for its answer', async () => {
     const { buffer, sender, at } = setup();
     const ch = channel();
     buffer.tool('s1', 'wl');
     sender.pump(ch.send);
     buffer.tool('s1', 'pan');
     at(10);
-    sender.pump(ch.send, true);
+    // Not time yet for an ordinary send while one waits...
+    sender.pump(ch.send);
     expect(ch.sent).toHaveLength(1);
-    await ch.answer({ ok: true, stored: true });
+    // ...but leaving the scan may be the last chance.
     sender.pump(ch.send, true);
-    expect(ch.sent).toHaveLength(2);
+    expect(ch.sent.map((b) => b.scans[0]?.tools)).toEqual([{ wl: 1 }, { pan: 1 }]);
+    await ch.answer({ ok: true, stored: true });
+    await ch.answer({ ok: false, error: { code: 'unavailable', message: 'offline' } });
+    at(10 + ANALYTICS_SEND_INTERVAL_MS);
+    sender.pump(ch.send);
+    expect(ch.sent[2]?.batchId).toBe(ch.sent[1]?.batchId);
   });
 
   it('keeps everything while there is no channel', () => {

@@ -19,10 +19,12 @@ const MAX_BACKOFF_MS = 30_000;
  * When to send (R-ANALYTICS-1): at most one batch per `ANALYTICS_SEND_INTERVAL_MS`, only when
  * something happened, one at a time. A failed batch is retried after a backoff that starts at
  * the server's sustained rate and doubles; a flush (leaving the scan, signing out, the page
- * going away) sends at once, which the server's burst allowance is there for.
+ * going away) sends at once, even beside a batch still waiting for its answer: there may be no
+ * later chance, and the server's burst allowance is there for it.
  */
 export class CaptureSender {
-  private waiting = false;
+  /** Batches sent and not answered yet. */
+  private waiting = 0;
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private retryAt = Number.NEGATIVE_INFINITY;
   private backoffMs = ANALYTICS_MIN_INTERVAL_MS;
@@ -38,18 +40,18 @@ export class CaptureSender {
   pump(send: SendBatch | undefined, flush = false): void {
     const at = this.now();
     this.buffer.tick(at);
-    if (!send || this.waiting || !this.buffer.pending()) return;
+    if (!send || (this.waiting > 0 && !flush) || !this.buffer.pending()) return;
     if (at < this.retryAt && !flush) return;
     if (!flush && at - this.lastSentAt < ANALYTICS_SEND_INTERVAL_MS) return;
     const batch = this.buffer.next(at);
     if (!batch) return;
-    this.waiting = true;
+    this.waiting++;
     this.lastSentAt = at;
     void send(batch).then((answer) => this.answered(batch.batchId, outcomeOf(answer)));
   }
 
   private answered(batchId: string, outcome: AckOutcome): void {
-    this.waiting = false;
+    this.waiting--;
     this.buffer.answered(batchId, outcome);
     if (outcome === 'retry') {
       this.retryAt = this.now() + this.backoffMs;

@@ -21,6 +21,21 @@ const base = (width: number): Plot.PlotOptions => ({
   grid: false,
 });
 
+/**
+ * Counts are whole numbers: ask for no more ticks than the largest bar has units, or small
+ * counts get 0, 0.5, 1 printed as "0 0 1".
+ */
+function countTicks(values: readonly number[]): number {
+  return Math.max(1, Math.min(5, Math.ceil(Math.max(0, ...values))));
+}
+
+/** Stacked bars: the length of each label's whole bar. */
+function totals(data: readonly DisputeDatum[]): number[] {
+  const byLabel = new Map<string, number>();
+  for (const d of data) byLabel.set(d.label, (byLabel.get(d.label) ?? 0) + d.votes);
+  return [...byLabel.values()];
+}
+
 /** Scans get a sequence of the app's cool colours; more scans than colours repeat. */
 const SCAN_COLOURS = ['#6fa8dc', '#4cc9f0', '#a0c4ff', '#80ffdb', '#b5e48c', '#ffd166', '#e07be0', '#f4a261'];
 
@@ -61,7 +76,8 @@ export function scoreChart(data: readonly ScoreDatum[], readers: readonly string
     ...base(width),
     height: 40 + 44 * Math.max(readers.length, 1),
     marginLeft: 110,
-    x: { label: 'share →', domain: [0, 1], percent: true, grid: true },
+    marginRight: 44,
+    x: { label: 'share →', domain: [0, 1], tickFormat: '.0%', grid: true },
     y: { label: null, domain: ['survival', 'F1'], axis: null },
     fy: { label: null, domain: [...readers] },
     color: { domain: ['survival', 'F1'], range: [OK, ACCENT], legend: true },
@@ -127,7 +143,7 @@ export function presetChart(data: readonly PresetCount[], width: number) {
     ...base(width),
     height: 40 + 30 * Math.max(presets.length, 1),
     marginLeft: 110,
-    x: { label: 'findings →', grid: true, tickFormat: 'd' },
+    x: { label: 'findings →', grid: true, tickFormat: 'd', ticks: countTicks(data.map((d) => d.findings)) },
     y: { label: null, domain: presets },
     color: { domain: ['survived', 'rejected'], range: [OK, DANGER] },
     marks: [
@@ -150,7 +166,7 @@ export function disputeChart(data: readonly DisputeDatum[], width: number) {
     ...base(width),
     height: 40 + 28 * Math.max(labels.length, 1),
     marginLeft: 150,
-    x: { label: 'votes →', grid: true, tickFormat: 'd' },
+    x: { label: 'votes →', grid: true, tickFormat: 'd', ticks: countTicks(totals(data)) },
     y: { label: null, domain: labels },
     color: { domain: ['disputed', 'agreed'], range: [WARN, '#4d5966'], legend: true },
     marks: [
