@@ -211,7 +211,12 @@ function AnalyticsBody({ data }: { data: AnalyticsResponse }) {
 
       <section className="analytics-section" aria-labelledby="an-wl">
         <h3 id="an-wl">Window/level of surviving vs rejected boxes</h3>
-        <PlotFigure plot={wlPlot} name="wl" points={wl.length} empty="Shown once a scan with recorded reader boxes is locked." />
+        <PlotFigure
+          plot={wlPlot}
+          name="wl"
+          points={wl.length}
+          empty="Shown once a scan with recorded reader boxes is locked."
+        />
         <PlotFigure plot={presetPlot} name="presets" points={presets.length} empty="" />
       </section>
       <section className="analytics-section" aria-labelledby="an-wl-list">
