@@ -4,14 +4,13 @@ import { downloadAnalyticsCsv } from './analytics-api.js';
 import { disputeChart, presetChart, readingTimeChart, scoreChart, wlChart } from './charts.js';
 import {
   disputeData,
-  formatDuration,
-  formatRatio,
   presetCounts,
   readersByTime,
   readingTimeData,
   scoreData,
   wlData,
 } from './figures.js';
+import { ReaderScanTable, ReadersTable, ScansTable, WlTable } from './AnalyticsTables.js';
 import { PlotFigure } from './PlotFigure.js';
 import type { SessionAnalytics } from './use-session-analytics.js';
 import './analytics.css';
@@ -148,64 +147,7 @@ function AnalyticsBody({ data }: { data: AnalyticsResponse }) {
       <section className="analytics-section wide" aria-labelledby="an-readers">
         <h3 id="an-readers">Readers</h3>
         <div className="grid-scroll">
-          <table className="grid" data-testid="analytics-readers">
-            <thead>
-              <tr>
-                <th scope="col">Reader</th>
-                <th scope="col">Scans</th>
-                <th
-                  scope="col"
-                  title="Active reading time: scan open, window focused, input in the last 30 s"
-                >
-                  Active
-                </th>
-                <th scope="col">Median / scan</th>
-                <th scope="col">p90 / scan</th>
-                <th scope="col" title="From opening a scan to the first finding (median)">
-                  First finding
-                </th>
-                <th scope="col">Findings</th>
-                <th scope="col">Survived</th>
-                <th scope="col">Survival</th>
-                <th scope="col">Precision</th>
-                <th scope="col">Recall</th>
-                <th scope="col">F1</th>
-                <th scope="col" title="Share of the six global labels agreeing with the consensus">
-                  Global agr.
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {readers.map((r, i) => (
-                <tr
-                  key={r.readerId}
-                  data-testid="analytics-reader"
-                  data-reader-id={r.readerId}
-                  data-username={r.username}
-                  data-rank={i + 1}
-                  data-active-ms={r.activeMsTotal}
-                  data-findings={r.findings}
-                  data-survived={r.survived}
-                  data-survival={r.survival ?? ''}
-                  data-f1={r.f1 ?? ''}
-                >
-                  <th scope="row">{r.username}</th>
-                  <td>{r.scansRead}</td>
-                  <td>{formatDuration(r.activeMsTotal)}</td>
-                  <td>{formatDuration(r.readingMsMedian)}</td>
-                  <td>{formatDuration(r.readingMsP90)}</td>
-                  <td>{formatDuration(r.timeToFirstFindingMsMedian)}</td>
-                  <td>{r.findings}</td>
-                  <td>{r.survived}</td>
-                  <td>{formatRatio(r.survival)}</td>
-                  <td>{formatRatio(r.precision)}</td>
-                  <td>{formatRatio(r.recall)}</td>
-                  <td>{formatRatio(r.f1)}</td>
-                  <td>{formatRatio(r.globalAgreement)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ReadersTable readers={readers} />
         </div>
       </section>
 
@@ -222,44 +164,7 @@ function AnalyticsBody({ data }: { data: AnalyticsResponse }) {
       <section className="analytics-section" aria-labelledby="an-wl-list">
         <h3 id="an-wl-list">Boxes and the view they were drawn in</h3>
         <div className="grid-scroll">
-          <table className="grid" data-testid="analytics-wl">
-            <thead>
-              <tr>
-                <th scope="col">Reader</th>
-                <th scope="col">Scan</th>
-                <th scope="col">Label</th>
-                <th scope="col">Preset</th>
-                <th scope="col">W / L</th>
-                <th scope="col">Zoom</th>
-                <th scope="col">Outcome</th>
-              </tr>
-            </thead>
-            <tbody>
-              {wl.map((p) => (
-                <tr
-                  key={`${p.readerId}:${p.findingId}`}
-                  data-testid="analytics-wl-point"
-                  data-reader-id={p.readerId}
-                  data-finding-id={p.findingId}
-                  data-preset={p.preset}
-                  data-outcome={p.outcome}
-                  data-window-center={p.windowCenter}
-                  data-window-width={p.windowWidth}
-                >
-                  <th scope="row">{p.reader}</th>
-                  <td>{p.scanId}</td>
-                  <td>{p.label}</td>
-                  <td>{p.preset}</td>
-                  <td>
-                    {Math.round(p.windowWidth)} / {Math.round(p.windowCenter)}
-                    {p.invert ? ' (inverted)' : ''}
-                  </td>
-                  <td>{Math.round(p.zoom * 100)}%</td>
-                  <td className={p.outcome === 'survived' ? 'ok' : 'analytics-rejected'}>{p.outcome}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <WlTable points={wl} />
         </div>
       </section>
 
@@ -270,81 +175,12 @@ function AnalyticsBody({ data }: { data: AnalyticsResponse }) {
       <section className="analytics-section" aria-labelledby="an-scans">
         <h3 id="an-scans">Scans</h3>
         <div className="grid-scroll">
-          <table className="grid" data-testid="analytics-scans">
-            <thead>
-              <tr>
-                <th scope="col">Scan</th>
-                <th scope="col">State</th>
-                <th scope="col">Active (all readers)</th>
-                <th scope="col">Blind</th>
-                <th scope="col">Reveal → lock</th>
-                <th scope="col">Votes</th>
-                <th scope="col">Disputed</th>
-                <th scope="col">Consensus boxes</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.scans.map((s) => (
-                <tr
-                  key={s.scanId}
-                  data-testid="analytics-scan"
-                  data-scan-id={s.scanId}
-                  data-locked={s.locked}
-                  data-active-ms={s.activeMs}
-                  data-votes={s.votes}
-                  data-disputed={s.disputedVotes}
-                >
-                  <th scope="row">{s.scanId}</th>
-                  <td>{s.locked ? 'locked' : 'open'}</td>
-                  <td>{formatDuration(s.activeMs)}</td>
-                  <td>{formatDuration(s.blindMs)}</td>
-                  <td>{formatDuration(s.revealToLockMs)}</td>
-                  <td>{s.votes}</td>
-                  <td>{s.disputedVotes}</td>
-                  <td>{s.consensusFindings ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ScansTable scans={data.scans} />
         </div>
         <details>
           <summary>Per reader and scan</summary>
           <div className="grid-scroll">
-            <table className="grid" data-testid="analytics-rows">
-              <thead>
-                <tr>
-                  <th scope="col">Reader</th>
-                  <th scope="col">Scan</th>
-                  <th scope="col">Active</th>
-                  <th scope="col">Findings</th>
-                  <th scope="col">Survived</th>
-                  <th scope="col">F1</th>
-                  <th scope="col">Tools</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.rows.map((r) => (
-                  <tr
-                    key={`${r.readerId}:${r.scanId}`}
-                    data-testid="analytics-row"
-                    data-reader-id={r.readerId}
-                    data-scan-id={r.scanId}
-                    data-active-ms={r.activeMs}
-                    data-findings={r.findings}
-                    data-survived={r.survived ?? ''}
-                    data-f1={r.f1 ?? ''}
-                  >
-                    <th scope="row">{nameOf(r.readerId)}</th>
-                    <td>{r.scanId}</td>
-                    <td>{formatDuration(r.activeMs)}</td>
-                    <td>{r.findings}</td>
-                    <td>{r.survived ?? '—'}</td>
-                    <td>{formatRatio(r.f1)}</td>
-                    <td className="analytics-tools">{r.tools || '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ReaderScanTable rows={data.rows} nameOf={nameOf} />
           </div>
         </details>
       </section>
