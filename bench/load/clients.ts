@@ -7,6 +7,7 @@ import {
   type AwarenessEntry,
   EMPTY_STEP1,
   EMPTY_STEP2,
+  FINDING_ID,
   MSG_AWARENESS,
   MSG_SYNC,
   type Presence,
@@ -161,6 +162,8 @@ export class FullClient implements BenchClient, Mover, CursorMover {
     observer: MoveObserver | undefined,
     /** Resolves the cursor client's id (known once every client of the room exists). */
     cursorId: () => number,
+    /** The box `sendMove` drags (the room's one box unless each client has its own). */
+    private readonly findingId: string = FINDING_ID,
   ) {
     const base = ctx.url.slice(0, ctx.url.indexOf('/yjs/') + 4);
     this.provider = new WebsocketProvider(base, roomName, this.doc, {
@@ -207,7 +210,7 @@ export class FullClient implements BenchClient, Mover, CursorMover {
   }
 
   sendMove(seq: number): void {
-    putFinding(this.doc, findingFor(seq, this.ctx.base, this.userId));
+    putFinding(this.doc, findingFor(seq, this.ctx.base, this.userId, this.findingId));
   }
 
   sendCursor(move: number): void {

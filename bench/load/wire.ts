@@ -21,14 +21,15 @@ export const EMPTY_STEP2 = syncFrame(1, Y.encodeStateAsUpdate(new Y.Doc()));
 
 /**
  * Every move carries its sequence number as `updatedAt = base + seq` (a millisecond-like
- * timestamp, so it is encoded as a float64 like a real `Date.now()`).
+ * timestamp, so it is encoded as a float64 like a real `Date.now()`). `id`: which box moves (the
+ * room's one box by default; benches where every reader drags a box of their own pass theirs).
  */
-export function findingFor(seq: number, base: number, userId: string): Finding {
+export function findingFor(seq: number, base: number, userId: string, id: string = FINDING_ID): Finding {
   // A box that wanders over the image and always stays inside it.
   const x = 100 + (seq % 400);
   const y = 150 + ((seq * 7) % 500);
   return {
-    id: FINDING_ID,
+    id,
     labels: ['Cardiomegaly'],
     box: { x_min: x, y_min: y, x_max: x + 150, y_max: y + 120 },
     createdBy: userId,
