@@ -2,14 +2,7 @@ import type { AnalyticsResponse } from '@cxr/shared';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { downloadAnalyticsCsv } from './analytics-api.js';
 import { disputeChart, presetChart, readingTimeChart, scoreChart, wlChart } from './charts.js';
-import {
-  disputeData,
-  presetCounts,
-  readersByTime,
-  readingTimeData,
-  scoreData,
-  wlData,
-} from './figures.js';
+import { disputeData, presetCounts, readersByTime, readingTimeData, scoreData, wlData } from './figures.js';
 import { ReaderScanTable, ReadersTable, ScansTable, WlTable } from './AnalyticsTables.js';
 import { PlotFigure } from './PlotFigure.js';
 import type { SessionAnalytics } from './use-session-analytics.js';
