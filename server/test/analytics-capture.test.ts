@@ -198,5 +198,32 @@ for (const backend of BACKENDS) {
         String(r0.activeMs),
       ]);
     });
+
+    it('R-ANALYTICS-3: views of one finding repeated within a batch keep the latest; a later batch with an older view does not overwrite', async () => {
+      const reader = await socket(panel.readers[1]!.token);
+      const now = Date.now();
+      const at = (msAgo: number, windowCenter: number) => ({
+        at: now - msAgo,
+        view: { ...view, windowCenter },
+      });
+      const views = [
+        { findingId: 'f-dup', action: 'changed', ...at(3000, 100) },
+        { findingId: 'f-dup', action: 'changed', ...at(1000, 300) },
+        { findingId: 'f-dup', action: 'changed', ...at(2000, 200) },
+        { findingId: 'f-dup', action: 'created', ...at(4000, 50) },
+        { findingId: 'f-other', action: 'changed', ...at(1500, 700) },
+      ];
+      const first = batch(panel.scanIds[1]!, { findingViews: views });
+      expect(await reader.send(ANALYTICS_CAPTURE_EVENT, first)).toEqual({ ok: true, stored: true });
+      const older = batch(panel.scanIds[1]!, {
+        findingViews: [{ findingId: 'f-dup', action: 'changed', ...at(2500, 999) }],
+      });
+      expect(await reader.send(ANALYTICS_CAPTURE_EVENT, older)).toEqual({ ok: true, stored: true });
+      const [stored] = await server.stores.analytics.captures(panel.sessionId, panel.readers[1]!.id);
+      const centres = Object.fromEntries(
+        (stored?.views ?? []).map((v) => [`${v.findingId}/${v.action}`, v.view.windowCenter]),
+      );
+      expect(centres).toEqual({ 'f-dup/changed': 300, 'f-dup/created': 50, 'f-other/changed': 700 });
+    });
   });
 }

@@ -98,20 +98,25 @@ export class AnalyticsStore {
             )
             .execute();
         }
-        for (const v of scan.findingViews) {
+        const views = latestViews(scan.findingViews);
+        if (views.length > 0) {
+          // One statement for the scan's views: a batch's statements, not its rows, are what
+          // the capture costs the server (R-ANALYTICS-3).
           await tx
             .insertInto('analytics_finding_views')
-            .values({
-              ...key,
-              finding_id: v.findingId,
-              action: v.action,
-              at: v.at + shift,
-              window_center: v.view.windowCenter,
-              window_width: v.view.windowWidth,
-              preset: v.view.preset,
-              zoom: v.view.zoom,
-              invert: v.view.invert ? 1 : 0,
-            })
+            .values(
+              views.map((v) => ({
+                ...key,
+                finding_id: v.findingId,
+                action: v.action,
+                at: v.at + shift,
+                window_center: v.view.windowCenter,
+                window_width: v.view.windowWidth,
+                preset: v.view.preset,
+                zoom: v.view.zoom,
+                invert: v.view.invert ? 1 : 0,
+              })),
+            )
             .onConflict((c) =>
               c
                 .columns(['session_id', 'scan_id', 'user_id', 'finding_id', 'action'])
@@ -218,4 +223,20 @@ export class AnalyticsStore {
     }
     return [...out.values()];
   }
+}
+
+type FindingView = AnalyticsCapture['scans'][number]['findingViews'][number];
+
+/**
+ * The latest view of each finding and action in one batch (ties: the later in the batch), so a
+ * single multi-row upsert never touches one row twice (PostgreSQL refuses that).
+ */
+export function latestViews(views: readonly FindingView[]): FindingView[] {
+  const latest = new Map<string, FindingView>();
+  for (const v of views) {
+    const key = `${v.action}\u0000${v.findingId}`;
+    const seen = latest.get(key);
+    if (!seen || v.at >= seen.at) latest.set(key, v);
+  }
+  return [...latest.values()];
 }
