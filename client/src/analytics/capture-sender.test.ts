@@ -87,6 +87,27 @@ describe('CaptureSender', () => {
     expect(ch.sent[2]?.batchId).toBe(ch.sent[1]?.batchId);
   });
 
+  it('a flush sends a failed batch again and what is new beside it, within the burst', async () => {
+    const { buffer, sender, at } = setup();
+    const ch = channel();
+    buffer.tool('s1', 'wl');
+    sender.pump(ch.send);
+    // Not connected yet: the first batch fails and waits for its retry.
+    await ch.answer({ ok: false, error: { code: 'unavailable', message: 'not connected' } });
+    at(100);
+    buffer.findingView('s1', {
+      findingId: 'f1',
+      action: 'created',
+      at: T0 + 100,
+      view: { windowCenter: 1, windowWidth: 2, preset: 'default', zoom: 1, invert: false },
+    });
+    // The reader signs out at once: both go now, the retry with its own id.
+    sender.pump(ch.send, true);
+    expect(ch.sent.map((b) => b.batchId)).toEqual(['batch-0001', 'batch-0001', 'batch-0002']);
+    expect(ch.sent[2]?.scans[0]?.findingViews?.map((v) => v.findingId)).toEqual(['f1']);
+    expect(buffer.pending()).toBe(false);
+  });
+
   it('keeps everything while there is no channel', () => {
     const { buffer, sender } = setup();
     buffer.tool('s1', 'wl');

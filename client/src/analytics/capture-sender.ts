@@ -1,4 +1,5 @@
 import {
+  ANALYTICS_BURST,
   ANALYTICS_MIN_INTERVAL_MS,
   ANALYTICS_SEND_INTERVAL_MS,
   type AnalyticsCaptureInput,
@@ -43,11 +44,15 @@ export class CaptureSender {
     if (!send || (this.waiting > 0 && !flush) || !this.buffer.pending()) return;
     if (at < this.retryAt && !flush) return;
     if (!flush && at - this.lastSentAt < ANALYTICS_SEND_INTERVAL_MS) return;
-    const batch = this.buffer.next(at);
-    if (!batch) return;
-    this.waiting++;
-    this.lastSentAt = at;
-    void send(batch).then((answer) => this.answered(batch.batchId, outcomeOf(answer)));
+    // A flush may be the last chance: a batch that failed earlier goes again and what is new
+    // goes beside it (not after its answer, which may never come), within the server's burst.
+    for (let sent = 0; sent < (flush ? ANALYTICS_BURST : 1); sent++) {
+      const batch = this.buffer.next(at);
+      if (!batch) return;
+      this.waiting++;
+      this.lastSentAt = at;
+      void send(batch).then((answer) => this.answered(batch.batchId, outcomeOf(answer)));
+    }
   }
 
   private answered(batchId: string, outcome: AckOutcome): void {

@@ -56,6 +56,8 @@ export function useAnalyticsCapture({
   findings: readonly Finding[];
 }): void {
   const sendRef = useRef<SendBatch | undefined>(undefined);
+  const channelRef = useRef(channel);
+  channelRef.current = channel;
   sendRef.current = channel
     ? (batch) => channel.command(ANALYTICS_CAPTURE_EVENT, batch, CaptureAckSchema)
     : undefined;
@@ -66,7 +68,14 @@ export function useAnalyticsCapture({
   useLayoutEffect(() => {
     if (!enabled) return;
     const { buffer, sender } = captureFor(sessionId, userId);
-    const pump = (flush = false) => sender.pump(sendRef.current, flush);
+    // Nothing is taken into a batch while the live panel is not connected: a batch that
+    // cannot leave would only hold its content back from the next one, and on signing out
+    // the flush then has two batches to send to a socket that is closing.
+    const pump = (flush = false) =>
+      sender.pump(
+        channelRef.current?.getSnapshot().state === 'connected' ? sendRef.current : undefined,
+        flush,
+      );
     const activity = (kind: 'focus' | 'blur' | 'input') => buffer.activity(scanId, kind, Date.now());
     buffer.activity(scanId, 'open', Date.now());
     if (!document.hasFocus()) activity('blur');
