@@ -1,14 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ANALYTICS_CAPTURE_EVENT } from '@cxr/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/main.js';
+import { runExportCli } from './helpers/export-cli.js';
 import { type Panel, createPanel, startTestServer, tempDir } from './helpers/test-server.js';
 import { LiveClient, cmd } from './realtime/live-client.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 describe('cxr export --analytics (R-ANALYTICS-9)', () => {
   const dataDir = tempDir('cxr-analytics-data-');
@@ -36,29 +33,9 @@ describe('cxr export --analytics (R-ANALYTICS-9)', () => {
 
   it('R-ANALYTICS-9: writes the same CSV as the route, and the JSON, for every reader', async () => {
     const out = tempDir('cxr-analytics-out-');
-    const { DATABASE_URL: _url, DATABASE_SCHEMA: _schema, ...env } = process.env;
-    const run = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'server/src/cli.ts',
-        'export',
-        '--session',
-        panel.sessionId,
-        '--out',
-        out,
-        '--analytics',
-      ],
-      {
-        cwd: ROOT,
-        env: { ...env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+    const run = runExportCli(dataDir, ['--session', panel.sessionId, '--out', out, '--analytics']);
     expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     const res = await fetch(`${server.url}/api/sessions/${panel.sessionId}/analytics?format=csv`, {
       headers: { authorization: `Bearer ${panel.moderator.token}` },
     });
@@ -70,27 +47,8 @@ describe('cxr export --analytics (R-ANALYTICS-9)', () => {
   });
 
   it('an unknown session exits 1 and says so', () => {
-    const run = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'server/src/cli.ts',
-        'export',
-        '--session',
-        'nope',
-        '--out',
-        tempDir(),
-        '--analytics',
-      ],
-      {
-        cwd: ROOT,
-        env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
-    expect(run.status).toBe(1);
+    const run = runExportCli(dataDir, ['--session', 'nope', '--out', tempDir(), '--analytics']);
+    expect(run.code).toBe(1);
     expect(run.stderr).toContain('no session nope');
   });
 });

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ExportManifestSchema } from '@cxr/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticChest } from '../src/dicom/synthetic.js';
 import type { RunningServer } from '../src/main.js';
 import { draw, get, lock } from './export-fixtures.js';
 import { uploadDicom } from './helpers/dicom-ingest.js';
+import { runExportCli } from './helpers/export-cli.js';
 import { type Panel, createPanel, startTestServer, tempDir } from './helpers/test-server.js';
 
 /**
@@ -16,7 +16,6 @@ import { type Panel, createPanel, startTestServer, tempDir } from './helpers/tes
  * the HTTP routes, one SR per locked scan with a DICOM file, and a manifest with every file's
  * SHA-256 and every scan's status.
  */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = tempDir('cxr-export-data-');
 const outRoot = tempDir('cxr-export-out-');
 let server: RunningServer;
@@ -25,16 +24,7 @@ let sessionId: string;
 let dicomScan: string;
 const http: Record<string, string> = {};
 
-function cli(args: string[]) {
-  const { DATABASE_URL: _url, DATABASE_SCHEMA: _schema, ...env } = process.env;
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/src/cli.ts', 'export', ...args], {
-    cwd: ROOT,
-    env: { ...env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
+const cli = (args: string[]) => runExportCli(dataDir, args);
 
 beforeAll(async () => {
   server = await startTestServer({ DATA_DIR: dataDir });
